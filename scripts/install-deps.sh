@@ -17,7 +17,7 @@ build=(build-essential cmake pkg-config clang libclang-rt-14-dev
 # Tests: namespaces and netfilter, the model checker, packet dissection,
 # fault injection, a browser for the report test.
 tests=(iproute2 iptables nftables sqlite3 spin tshark libfiu-dev fiu-utils
-	faketime libfaketime chromium procps psmisc)
+	faketime libfaketime chromium procps psmisc vagrant vagrant-libvirt openssh-server openssh-client)
 # Benchmarks: the peers we measure against.
 bench=(golang-go etcd-server etcd-client)
 
