@@ -1,0 +1,58 @@
+/* Internal to chaos/: what the module's files share, not public API. */
+#ifndef PHYSALIA_CHAOS_INTERNAL_H
+#define PHYSALIA_CHAOS_INTERNAL_H
+
+#include "chaos.h"
+
+#define CHAOS_VERSION "0.1.0"
+
+/* Prefix of every network namespace and rule comment a run creates, so that
+ * `down --all` and the watchdog find exactly what is ours. */
+#define CHAOS_NS_PREFIX "chaos-"
+#define CHAOS_RULE_TAG "physalia-chaos"
+
+int chaos_parse_u64(const char *s, uint64_t *out);
+int chaos_parse_double(const char *s, double *out);
+
+struct chaos_run_options {
+	double duration_s;       /* 0 = the campaign's */
+	const char *out_dir;     /* NULL = runs/<name>-<seed> */
+	const char *rack_model;  /* NULL = the campaign's */
+	const char *node_bin;    /* NULL = beside physalia-chaos */
+	int keep, quiet, dry_run;
+};
+
+void chaos_run_options_defaults(struct chaos_run_options *o);
+
+/* Runs campaign c; returns the process exit code (0, 1, 2). */
+int chaos_run(const struct chaos_campaign *c, const struct chaos_run_options *o);
+
+/* Stretches or shrinks a campaign's duration and schedule to duration_s. */
+void chaos_campaign_scale(struct chaos_campaign *c, double duration_s);
+
+/* Removes every namespace named chaos-* and kills processes recorded in
+ * their pid files. verbose=0 prints only what was removed. Returns 0 or a
+ * CHAOS_E* code. */
+int chaos_cleanup_all(int verbose);
+
+int chaos_nightly_cli(int argc, char **argv);
+int chaos_impair_cli(int argc, char **argv);
+
+/* Parses one policy line "SRC/LEN DST/LEN k=v ..." (the impair control
+ * protocol and --policy). Returns 0 or CHAOS_EINVAL with err set. */
+int chaos_policy_parse(const char *line, uint32_t *src, int *srclen, uint32_t *dst,
+		       int *dstlen, struct chaos_link_policy *p, char *err, size_t errlen);
+
+/* Runs argv in the named namespace (/run/netns/NAME; NULL or "" = ours),
+ * capturing stdout into out (NUL-terminated) when given. Returns the exit
+ * status or -1. */
+int chaos_netns_run(const char *netns, const char *const *argv, char *out, size_t cap);
+
+/* Creates /run/netns/NAME (like `ip netns add`). Returns 0, CHAOS_EPERM,
+ * CHAOS_ESYS. */
+int chaos_netns_add(const char *name);
+
+/* Kills every process in /run/netns/NAME (SIGKILL) and removes it. */
+int chaos_netns_del(const char *name);
+
+#endif
