@@ -147,6 +147,8 @@ struct topo_model {
 	uint32_t jury_size;              /* the jury size it was validated for */
 	uint32_t range_base;             /* address range, host byte order */
 	uint32_t range_prefix;           /* 15..23 */
+	struct topo_pos jury_pos;        /* where diversity errors point: the
+					    `jury:` value, else `rows:` */
 	struct topo_row *rows;
 	size_t n_rows;
 	struct topo_rack *racks;
