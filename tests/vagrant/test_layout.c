@@ -1,0 +1,306 @@
+/* The machine layout and the Vagrantfile it becomes: written, read back from
+ * the file, and every host pair forwarded hop by hop through the routes the
+ * machines would really have, for the default rack model and a large one. */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vagrant.h"
+#include "vfile.h"
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ph-vagrant-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/Vagrantfile", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+}
+
+/* Writes m's Vagrantfile and reads it back. */
+static void write_and_load(const struct vag_model *m, size_t max_vms, struct vag_layout **l,
+			   struct vf *v)
+{
+	char err[512] = "", path[128];
+	ck_assert_int_eq(vag_layout_make(m, max_vms, l, err, sizeof(err)), VAG_OK);
+	struct vag_gen_opts o = { .outdir = tmpdir, .origin = "a test" };
+	snprintf(path, sizeof(path), "%s/Vagrantfile", tmpdir);
+	ck_assert_int_eq(vag_write_vagrantfile(m, *l, &o, "0123456789abcdef0123456789abcdef01234567",
+					       path, err, sizeof(err)),
+			 VAG_OK);
+	int rc = vf_load(path, v, err, sizeof(err));
+	ck_assert_msg(rc == 0, "%s", err);
+}
+
+static int machine_named(const struct vf *v, const char *name)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->m[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Every host reaches every other host, through exactly the routers the rack
+ * model says: its ToR within a rack; ToR, spine, ToR within a row; ToR,
+ * spine, spine, ToR across rows. Packets between hosts sharing a machine
+ * (grouped) stay on it. */
+static void check_paths(const struct vag_model *m, const struct vag_layout *l, const struct vf *v)
+{
+	char err[256], tor_a[80], tor_b[80], spine_a[80], spine_b[80];
+	int path[16];
+	/* Every model host appears once, on the machine the layout says. */
+	for (size_t i = 0; i < m->nhosts; i++) {
+		int owner = vf_owner(v, l->host_addr[i]);
+		ck_assert_int_ge(owner, 0);
+		ck_assert_str_eq(v->m[owner].name, l->machines[l->host_machine[i]].name);
+		ck_assert_str_eq(v->m[owner].kind, "host");
+		ck_assert_uint_eq(l->host_addr[i] >> 17, 0xC612u >> 1); /* 198.18.0.0/15 */
+	}
+	for (size_t a = 0; a < m->nhosts; a++) {
+		int from = vf_owner(v, l->host_addr[a]);
+		const struct vag_rack_in *ra = &m->racks[m->hosts[a].rack];
+		snprintf(tor_a, sizeof(tor_a), "tor-%s", ra->name);
+		snprintf(spine_a, sizeof(spine_a), "spine-%s", ra->row);
+		for (size_t b = 0; b < m->nhosts; b++) {
+			if (a == b)
+				continue;
+			/* Large models: every host to the first host of every
+			 * machine, to every host of its own rack, and to a
+			 * seventh of the others (all pairs take minutes). */
+			if (m->nhosts > 100 && l->machines[l->host_machine[b]].hosts[0] != b &&
+			    m->hosts[a].rack != m->hosts[b].rack && (a + b) % 7 != 0)
+				continue;
+			const struct vag_rack_in *rb = &m->racks[m->hosts[b].rack];
+			snprintf(tor_b, sizeof(tor_b), "tor-%s", rb->name);
+			snprintf(spine_b, sizeof(spine_b), "spine-%s", rb->row);
+			int to = vf_owner(v, l->host_addr[b]);
+			int n = vf_forward(v, from, l->host_addr[b], path, 16, err, sizeof(err));
+			ck_assert_msg(n >= 0, "%s -> %s: %s", m->hosts[a].name, m->hosts[b].name, err);
+			if (from == to) {
+				ck_assert_int_eq(n, 0);
+				ck_assert(l->grouped);
+				continue;
+			}
+			const char *want[4];
+			int nwant;
+			if (m->hosts[a].rack == m->hosts[b].rack) {
+				want[0] = tor_a;
+				nwant = 1;
+			} else if (strcmp(ra->row, rb->row) == 0) {
+				want[0] = tor_a, want[1] = spine_a, want[2] = tor_b;
+				nwant = 3;
+			} else {
+				want[0] = tor_a, want[1] = spine_a, want[2] = spine_b, want[3] = tor_b;
+				nwant = 4;
+			}
+			ck_assert_msg(n == nwant + 1, "%s -> %s: %d hops, want %d", m->hosts[a].name,
+				      m->hosts[b].name, n, nwant + 1);
+			for (int k = 0; k < nwant; k++)
+				ck_assert_str_eq(v->m[path[k]].name, want[k]);
+			ck_assert_int_eq(path[nwant], to);
+		}
+	}
+}
+
+/* Each rack segment holds exactly its rack's host machines and one ToR;
+ * each uplink exactly one ToR and one spine. */
+static void check_segments(const struct vag_model *m, const struct vf *v)
+{
+	for (size_t k = 0; k < m->nracks; k++) {
+		char seg[32], up[32];
+		snprintf(seg, sizeof(seg), "phr%zu", k);
+		snprintf(up, sizeof(up), "phu%zu", k);
+		int tors = 0, spines = 0, up_tors = 0, hosts = 0;
+		for (size_t i = 0; i < v->n; i++)
+			for (size_t j = 0; j < v->m[i].nnics; j++) {
+				const char *net = v->m[i].nics[j].tok[0];
+				if (strcmp(net, seg) == 0) {
+					if (strcmp(v->m[i].kind, "tor") == 0)
+						tors++;
+					else {
+						ck_assert_str_eq(v->m[i].kind, "host");
+						ck_assert_str_eq(v->m[i].rack, m->racks[k].name);
+						hosts++;
+					}
+				}
+				if (strcmp(net, up) == 0) {
+					if (strcmp(v->m[i].kind, "tor") == 0)
+						up_tors++;
+					else
+						spines += strcmp(v->m[i].kind, "spine") == 0;
+				}
+			}
+		ck_assert_int_eq(tors, 1);
+		ck_assert_int_ge(hosts, 1);
+		ck_assert_int_eq(up_tors, 1);
+		ck_assert_int_eq(spines, 1);
+	}
+}
+
+START_TEST(default_model_one_vm_per_host)
+{
+	struct vag_model *m;
+	ck_assert_int_eq(vag_model_default(&m), VAG_OK);
+	ck_assert_uint_eq(m->nracks, 5);
+	ck_assert_uint_eq(m->nhosts, 20);
+	struct vag_layout *l;
+	struct vf v;
+	write_and_load(m, 40, &l, &v);
+	ck_assert(!l->grouped);
+	ck_assert_uint_eq(v.n, 20 + 5 + 1);
+	ck_assert_int_ge(machine_named(&v, "spine-row1"), 0);
+	ck_assert_int_ge(machine_named(&v, "tor-rack3"), 0);
+	for (size_t i = 0; i < v.n; i++)
+		if (strcmp(v.m[i].kind, "host") == 0)
+			ck_assert_uint_eq(v.m[i].nhosts, 1);
+	check_segments(m, &v);
+	check_paths(m, l, &v);
+	vf_free(&v);
+	vag_layout_free(l);
+	vag_model_free(m);
+}
+END_TEST
+
+START_TEST(large_model_grouped_per_rack)
+{
+	struct vag_model *m;
+	ck_assert_int_eq(vag_model_shape(3, 12, 8, 2, 3, &m), VAG_OK);
+	struct vag_layout *l;
+	struct vf v;
+	write_and_load(m, 40, &l, &v);
+	ck_assert(l->grouped);
+	ck_assert_uint_eq(v.n, 36 + 36 + 3);
+	int rack7 = machine_named(&v, "rack7-hosts");
+	ck_assert_int_ge(rack7, 0);
+	ck_assert_uint_eq(v.m[rack7].nhosts, 10);
+	ck_assert_str_eq(v.m[rack7].roles, "node+client");
+	/* Spines meet on the core segment when there are several rows. */
+	int spine = machine_named(&v, "spine-row2");
+	ck_assert_int_ge(spine, 0);
+	ck_assert_str_eq(v.m[spine].nics[v.m[spine].nnics - 1].tok[0], "phcore");
+	check_segments(m, &v);
+	check_paths(m, l, &v);
+	vf_free(&v);
+	vag_layout_free(l);
+	vag_model_free(m);
+}
+END_TEST
+
+START_TEST(large_model_ungrouped_when_allowed)
+{
+	/* 2 rows x 4 racks x (5+1): 48 hosts, one VM each when allowed. */
+	struct vag_model *m;
+	ck_assert_int_eq(vag_model_shape(2, 4, 5, 1, 3, &m), VAG_OK);
+	struct vag_layout *l;
+	struct vf v;
+	write_and_load(m, 48, &l, &v);
+	ck_assert(!l->grouped);
+	ck_assert_uint_eq(v.n, 48 + 8 + 2);
+	check_segments(m, &v);
+	check_paths(m, l, &v);
+	vf_free(&v);
+	vag_layout_free(l);
+	vag_model_free(m);
+}
+END_TEST
+
+START_TEST(model_addresses_kept_or_refused)
+{
+	struct vag_model *m;
+	ck_assert_int_eq(vag_model_shape(1, 3, 2, 0, 3, &m), VAG_OK);
+	m->hosts[1].addr = 0xC6120014u; /* 198.18.0.20, in rack 0's segment: kept */
+	struct vag_layout *l = NULL;
+	char err[256] = "";
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_OK);
+	ck_assert_uint_eq(l->host_addr[1], 0xC6120014u);
+	ck_assert_uint_eq(l->host_addr[0], 0xC612000Au);
+	vag_layout_free(l);
+
+	m->hosts[2].addr = 0xC6120014u; /* rack 1's host in rack 0's segment */
+	l = (struct vag_layout *)&err;   /* must stay untouched */
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_ELIMIT);
+	ck_assert_ptr_eq(l, (struct vag_layout *)&err);
+	ck_assert_ptr_nonnull(strstr(err, "rack2-n1"));
+
+	m->hosts[2].addr = 0;
+	m->hosts[0].addr = 0xC6120014u; /* the same address twice */
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "already used"));
+	vag_model_free(m);
+}
+END_TEST
+
+START_TEST(name_collisions_and_limits_refused)
+{
+	struct vag_model *m;
+	char err[256] = "";
+	struct vag_layout *l = NULL;
+	ck_assert_int_eq(vag_model_shape(1, 3, 2, 0, 3, &m), VAG_OK);
+	snprintf(m->hosts[1].name, VAG_NAME_MAX, "Rack1_N1"); /* sanitizes to rack1-n1 */
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "rack1-n1"));
+	snprintf(m->hosts[1].name, VAG_NAME_MAX, "tor-rack2");
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_EINVAL);
+	m->hosts[1].roles = 0;
+	snprintf(m->hosts[1].name, VAG_NAME_MAX, "x");
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "neither node nor client"));
+	ck_assert_ptr_null(l);
+	vag_model_free(m);
+
+	ck_assert_int_eq(vag_model_shape(1, 257, 1, 0, 3, &m), VAG_ELIMIT);
+	ck_assert_int_eq(vag_model_shape(1, 1, 241, 0, 3, &m), VAG_ELIMIT);
+	ck_assert_int_eq(vag_model_shape(0, 1, 1, 0, 3, &m), VAG_EINVAL);
+}
+END_TEST
+
+START_TEST(shape_parse)
+{
+	unsigned s[4] = { 9, 9, 9, 9 };
+	char err[256];
+	ck_assert_int_eq(vag_shape_parse("2x10x8+2", s, err, sizeof(err)), VAG_OK);
+	ck_assert_uint_eq(s[0], 2);
+	ck_assert_uint_eq(s[1], 10);
+	ck_assert_uint_eq(s[2], 8);
+	ck_assert_uint_eq(s[3], 2);
+	const char *bad[] = { "", "2x10x8", "2x10x8+", "2x10x8+2x", "x10x8+2", "2*10x8+2",
+			      "0x1x1+0", "1x1x0+0", "1x300x1+0", "1x1x200+100", "1234567x1x1+1",
+			      "-1x1x1+1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		unsigned t[4] = { 7, 7, 7, 7 };
+		ck_assert_int_ne(vag_shape_parse(bad[i], t, err, sizeof(err)), VAG_OK);
+		ck_assert_uint_eq(t[0], 7); /* untouched */
+		ck_assert_ptr_nonnull(strstr(err, "--shape"));
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("vagrant layout");
+	TCase *tc = tcase_create("layout");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, default_model_one_vm_per_host);
+	tcase_add_test(tc, large_model_grouped_per_rack);
+	tcase_add_test(tc, large_model_ungrouped_when_allowed);
+	tcase_add_test(tc, model_addresses_kept_or_refused);
+	tcase_add_test(tc, name_collisions_and_limits_refused);
+	tcase_add_test(tc, shape_parse);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

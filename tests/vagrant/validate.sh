@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `vagrant validate` on the vagrant/ directories generated for the default
+# rack model and a large one (grouped), plus what the generator wrote.
+# Usage: validate.sh PHYSALIA_VAGRANT SOURCE_DIR
+set -euo pipefail
+bin=$1 src=$2
+if ! command -v vagrant >/dev/null; then
+	echo "SKIP: vagrant is not installed (scripts/install-deps.sh installs it)"
+	exit 77
+fi
+if ! git -C "$src" rev-parse HEAD >/dev/null 2>&1; then
+	echo "SKIP: $src is not a git work tree (the generator ships a commit)"
+	exit 77
+fi
+tmp=$(mktemp -d /tmp/ph-vagrant-validate-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export VAGRANT_HOME=$tmp/home VAGRANT_CHECKPOINT_DISABLE=1
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+for case in "default:--default" "large:--shape 3x12x8+2"; do
+	name=${case%%:*} args=${case#*:}
+	out=$tmp/$name
+	# shellcheck disable=SC2086
+	"$bin" vagrant $args -o "$out" --source "$src"
+	for f in Vagrantfile provision.sh physalia-src.tar.gz COMMIT hosts.tsv README.md; do
+		[[ -s $out/$f ]] || fail "$name: $f missing or empty"
+	done
+	[[ -x $out/provision.sh ]] || fail "$name: provision.sh not executable"
+	cmp -s "$out/provision.sh" "$src/vagrant/provision.sh" || fail "$name: provision.sh differs from vagrant/provision.sh"
+	[[ $(cat "$out/COMMIT") == $(git -C "$src" rev-parse HEAD) ]] || fail "$name: COMMIT is not HEAD"
+	tar -tzf "$out/physalia-src.tar.gz" | grep -qx 'physalia/scripts/install-deps.sh' ||
+		fail "$name: the source archive lacks scripts/install-deps.sh"
+	(cd "$out" && vagrant validate) || fail "$name: vagrant validate"
+	machines=$(grep -c '^  { name: ' "$out/Vagrantfile")
+	hosts=$(($(wc -l <"$out/hosts.tsv") - 1))
+	echo "$name: $machines machines for $hosts hosts: vagrant validate passed"
+done
+# The generator refuses to overwrite.
+if "$bin" vagrant --default -o "$tmp/default" --source "$src" 2>"$tmp/err"; then
+	fail "overwrote an existing directory"
+fi
+grep -q "already exists" "$tmp/err" || fail "no clear message when the directory exists: $(cat "$tmp/err")"
+echo "PASS"
