@@ -317,6 +317,7 @@ static int module_built(const char *module)
 	return 0;
 }
 
+#if !defined(CHAOS_HAVE_TOPOLOGY) || !defined(CHAOS_HAVE_REPORTS)
 static int not_built(const char *cmd, const char *module)
 {
 	fprintf(stderr,
@@ -325,6 +326,7 @@ static int not_built(const char *cmd, const char *module)
 		cmd, module);
 	return EXIT_ERROR;
 }
+#endif
 
 /* --------------------------------------------- topology and reports CLIs */
 
