@@ -28,7 +28,10 @@ for case in "default:--default" "large:--shape 3x12x8+2"; do
 	[[ -x $out/provision.sh ]] || fail "$name: provision.sh not executable"
 	cmp -s "$out/provision.sh" "$src/vagrant/provision.sh" || fail "$name: provision.sh differs from vagrant/provision.sh"
 	[[ $(cat "$out/COMMIT") == $(git -C "$src" rev-parse HEAD) ]] || fail "$name: COMMIT is not HEAD"
-	tar -tzf "$out/physalia-src.tar.gz" | grep -qx 'physalia/scripts/install-deps.sh' ||
+	# Listed to a file first: grep -q closing the pipe early would kill tar
+	# with SIGPIPE, which pipefail reports as a failure.
+	tar -tzf "$out/physalia-src.tar.gz" >"$tmp/$name.list"
+	grep -qx 'physalia/scripts/install-deps.sh' "$tmp/$name.list" ||
 		fail "$name: the source archive lacks scripts/install-deps.sh"
 	(cd "$out" && vagrant validate) || fail "$name: vagrant validate"
 	machines=$(grep -c '^  { name: ' "$out/Vagrantfile")
