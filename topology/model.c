@@ -883,7 +883,7 @@ int topo_model_generate(const struct topo_gen *g, struct topo_model **out,
 		if (builder_color(&b, name, &colors[c]) != 0)
 			goto err_free;
 	}
-	uint32_t rack = 0, nhost = 0;
+	uint32_t rack = 0, nnode = 0, nclient = 0;
 	for (uint32_t r = 0; r < g->rows; r++) {
 		snprintf(name, sizeof name, "row%u", r + 1);
 		if (builder_row(&b, name, nopos) != 0)
@@ -892,11 +892,15 @@ int topo_model_generate(const struct topo_gen *g, struct topo_model **out,
 			snprintf(name, sizeof name, "rack%u", rack + 1);
 			if (builder_rack(&b, name, rack % g->powers, nopos) != 0)
 				goto err_free;
-			for (uint32_t h = 0; h < g->nodes + g->clients; h++, nhost++) {
+			for (uint32_t h = 0; h < g->nodes + g->clients; h++) {
 				bool node = h < g->nodes;
 				snprintf(name, sizeof name, "r%u-%c%u", rack + 1, node ? 'n' : 'c',
 					 node ? h + 1 : h - g->nodes + 1);
-				uint32_t color = g->colors > 1 ? colors[nhost % g->colors] : 0;
+				uint32_t color = g->colors > 1 ? colors[(node ? nnode : nclient) % g->colors] : 0;
+				if (node)
+					nnode++;
+				else
+					nclient++;
 				if (builder_host(&b, name, node ? TOPO_ROLE_NODE : TOPO_ROLE_CLIENT,
 						 color, nopos) != 0)
 					goto err_free;

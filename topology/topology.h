@@ -183,8 +183,8 @@ int topo_model_default(struct topo_model **out);
 /* A generated regular model, for simulations, property tests and benches:
  * rows x racks_per_row racks, power domains assigned round-robin over the
  * racks of the datacenter, each rack with `nodes` node hosts and `clients`
- * client hosts, hosts colored round-robin over `colors` colors (0 or 1 =
- * uncolored). Names: "row%u", "rack%u", "p%u", "r%u-n%u", "r%u-c%u",
+ * client hosts; node hosts colored round-robin over `colors` colors (0 or
+ * 1 = uncolored), client hosts likewise. Names: "row%u", "rack%u", "p%u", "r%u-n%u", "r%u-c%u",
  * "color%u". Validated for jury_size. */
 struct topo_gen {
 	uint32_t rows, racks_per_row, powers, nodes, clients, colors;
@@ -250,6 +250,10 @@ struct topo_colony {
 	struct topo_cell *cells;   /* n_cells, owned */
 	size_t n_cells, cap_cells;
 	uint32_t *load;            /* cells per host, model->n_hosts entries, owned */
+	uint32_t **host_cells;     /* internal: ids of the cells on each host
+				      (load[h] of them), owned */
+	uint32_t *host_cells_cap;  /* internal */
+	uint32_t *color_cells;     /* internal: cells per color */
 	uint64_t rng;              /* generator state, from params.seed */
 };
 
@@ -309,8 +313,10 @@ int topo_colony_improve(struct topo_colony *c, struct topo_improve_stats *st);
 
 /* A plan for moving an existing cell toward new clients one node at a time
  * (paper section 2.4: a jury change replaces one member). Each step replaces
- * `out` by `in`; every intermediate jury keeps every hard constraint and no
- * step raises the cost for the new clients. The colony is not changed
+ * `out` by `in`; every intermediate jury keeps every hard constraint (the
+ * incoming node's load included), steps that lower the cost for the new
+ * clients come first, and the last jury is the one topo_colony_add_cell would
+ * choose for those clients today. The colony is not changed
  * (topo_colony_apply_move applies one step). *steps is allocated, owned by the
  * caller (free()); *n_steps may be 0 when the cell is already best placed.
  * Returns 0, TOPO_EINVAL, TOPO_ENOMEM, TOPO_ENOTFOUND (cell),
@@ -358,10 +364,11 @@ int topo_blast_radius(const struct topo_colony *c, struct topo_blast **out,
  * elsewhere otherwise) and a cell placed by the colony (20 swap candidates).
  * In a trial a given fraction of aggs fail (exactly round(f*aggs), chosen at
  * random); every host under a failed agg is cut off. A volume is available
- * when its client is connected and either primary and replica reach each
- * other, or one of them that the client reaches also reaches its
- * configuration: a majority of the cell (physalia), or the one central
- * database (baseline, in a random rack per trial).
+ * when its client reaches its configuration: a majority of its cell's jury
+ * (physalia), or the one central database (baseline, anywhere with equal
+ * chance: the expectation over its rack is counted). This is the reading of Figure 11 that its baseline figures fit
+ * (DB about 80% at 10% down = (1 - 0.1)^2); primary and replica matter as
+ * the cell's other clients, which pull its placement.
  */
 struct topo_avail_params {
 	uint32_t aggs;             /* rows of the generated datacenter; 0 = 20 */
