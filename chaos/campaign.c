@@ -637,7 +637,7 @@ int chaos_campaign_parse(const char *name, const char *text, size_t len,
 		if (e != NULL)
 			snprintf(err, errlen, "%s:%d:%d: %s", name, e->line, e->column, e->msg);
 		else
-			snprintf(err, errlen, "%s: not valid YAML", name);
+			snprintf(err, errlen, "%s:1:1: empty campaign (no YAML document)", name);
 		rc = CHAOS_ESYNTAX;
 		goto err_after_diag;
 	}

@@ -2,6 +2,8 @@
 #ifndef PHYSALIA_CHAOS_INTERNAL_H
 #define PHYSALIA_CHAOS_INTERNAL_H
 
+#include <sys/types.h>
+
 #include "chaos.h"
 
 #define CHAOS_VERSION "0.1.0"
@@ -47,6 +49,13 @@ int chaos_policy_parse(const char *line, uint32_t *src, int *srclen, uint32_t *d
  * capturing stdout into out (NUL-terminated) when given. Returns the exit
  * status or -1. */
 int chaos_netns_run(const char *netns, const char *const *argv, char *out, size_t cap);
+
+/* Starts argv in netns. stdin/stdout become pipes when stdin_fd/stdout_fd
+ * are given (the caller owns and closes the returned ends); otherwise
+ * /dev/null and log_path (appended; NULL = /dev/null). stderr goes to
+ * log_path. die_with_parent: the child gets SIGKILL when we die. */
+int chaos_netns_spawn(const char *netns, const char *const *argv, const char *log_path,
+		      int die_with_parent, pid_t *pid_out, int *stdin_fd, int *stdout_fd);
 
 /* Creates /run/netns/NAME (like `ip netns add`). Returns 0, CHAOS_EPERM,
  * CHAOS_ESYS. */

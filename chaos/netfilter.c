@@ -23,66 +23,6 @@
 
 #define IPTABLES "iptables-legacy"
 
-/* Runs argv (argv[0] is the program, PATH searched) in netns (named, under
- * /run/netns; "" or NULL = ours). Standard output goes to out (up to cap-1
- * bytes, NUL-terminated) when out is given, else to /dev/null; standard error
- * to /dev/null unless verbose. Returns the exit status, or -1. */
-int chaos_netns_run(const char *netns, const char *const *argv, char *out, size_t cap)
-{
-	int pipefd[2] = { -1, -1 };
-	if (out != NULL && pipe2(pipefd, O_CLOEXEC) != 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0) {
-		if (out != NULL) {
-			close(pipefd[0]);
-			close(pipefd[1]);
-		}
-		return -1;
-	}
-	if (pid == 0) {
-		if (netns != NULL && netns[0] != '\0') {
-			char path[256];
-			snprintf(path, sizeof path, "/run/netns/%s", netns);
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 || setns(fd, CLONE_NEWNET) != 0)
-				_exit(126);
-		}
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			dup2(devnull, 0);
-			dup2(out != NULL ? pipefd[1] : devnull, 1);
-			if (getenv("PHYSALIA_CHAOS_DEBUG") == NULL)
-				dup2(devnull, 2);
-		}
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	size_t used = 0;
-	if (out != NULL) {
-		close(pipefd[1]);
-		for (;;) {
-			char sink[4096];
-			char *dst = used + 1 < cap ? out + used : sink;
-			size_t room = used + 1 < cap ? cap - 1 - used : sizeof sink;
-			ssize_t n = read(pipefd[0], dst, room);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			if (dst != sink)
-				used += (size_t)n;
-		}
-		close(pipefd[0]);
-		out[used] = '\0';
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 int chaos_nf_iptables(const char *netns, const char *const *argv)
 {
 	const char *full[48];
