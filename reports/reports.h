@@ -311,6 +311,10 @@ struct rep_explanation {
 	 * search (docs/checker.md). */
 	size_t *window;
 	size_t nwindow;
+	/* true: no shorter window was found that fails from every such state,
+	 * the window is the whole prefix up to the failure, failing from the
+	 * initial state (docs/checker.md) */
+	bool window_from_initial;
 	/* Model states possible after the longest linearizable prefix, as EDN
 	 * text (owned). truncated_states: more existed than were kept. */
 	char **states;
@@ -335,7 +339,9 @@ struct rep_check_result {
  * time (plus the time to stop a step, microseconds). *out is filled on
  * success; free it with rep_check_result_free. budget may be NULL.
  * REP_ENOMEM, REP_EMODEL (an op its model cannot check, e.g. a TXN without
- * txn), REP_ETHREAD. */
+ * txn: then *out is filled with verdict UNKNOWN and out->error naming the op;
+ * free it too). Worker threads that cannot start leave the work to the
+ * others (the caller's thread always works). */
 int rep_check(const struct rep_history *h, const struct rep_budget *budget,
 	      struct rep_check_result *out);
 void rep_check_result_free(struct rep_check_result *r);

@@ -1,0 +1,45 @@
+/* reports/internal.h: helpers shared by the files of reports/ (not public). */
+#ifndef PH_REPORTS_INTERNAL_H
+#define PH_REPORTS_INTERNAL_H
+
+#include "reports.h"
+
+/* A bump allocator: everything a history owns lives in one arena. */
+struct rep_arena;
+struct rep_arena *rep__arena_new(void);
+void rep__arena_free(struct rep_arena *a);
+void *rep__arena_alloc(struct rep_arena *a, size_t size);
+
+/* A growable byte buffer. */
+struct rep_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+int rep__buf_reserve(struct rep_buf *b, size_t extra);
+int rep__buf_put(struct rep_buf *b, const void *p, size_t len);
+int rep__buf_printf(struct rep_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void rep__buf_free(struct rep_buf *b);
+
+/* Deep copy of a value / txn into an arena. */
+int rep__value_copy(struct rep_arena *a, const struct rep_value *in, struct rep_value *out);
+int rep__txn_copy(struct rep_arena *a, const struct rep_txn *in, struct rep_txn **out);
+
+/* EDN text of a value appended to b (strings escaped). */
+int rep__value_edn(struct rep_buf *b, const struct rep_value *v);
+/* JSON string literal of bytes appended to b. */
+int rep__json_str(struct rep_buf *b, const uint8_t *p, size_t len);
+/* One op as an EDN-ish line ("p3 cas [1 2] -> ok"), for explanations. */
+int rep__op_describe(struct rep_buf *b, const struct rep_op *op);
+
+/* A checker result as one JSON object appended to b. */
+int rep__check_json(struct rep_buf *b, const struct rep_history *h,
+		    const struct rep_check_result *r);
+
+/* Monotonic clock in seconds (for budgets and timing). */
+double rep__now(void);
+
+/* Model family of a function. */
+enum rep_model rep__fn_model(enum rep_fn fn);
+
+#endif
