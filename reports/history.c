@@ -153,6 +153,14 @@ struct rep_value rep_value_bool(bool b)
 
 static _Thread_local char int_scratch[32];
 
+/* The arena of h, created on first use (NULL if memory ran out). */
+static struct rep_arena *arena_of(struct rep_history *h)
+{
+	if (h->arena == NULL)
+		h->arena = rep__arena_new();
+	return h->arena;
+}
+
 struct rep_value rep_value_int(struct rep_history *h, int64_t i)
 {
 	char tmp[32];
@@ -160,7 +168,7 @@ struct rep_value rep_value_int(struct rep_history *h, int64_t i)
 	struct rep_value v = {.kind = REP_V_INT, .len = (size_t)n};
 	char *dst = int_scratch;
 	if (h != NULL) {
-		dst = rep__arena_alloc(h->arena, (size_t)n + 1);
+		dst = arena_of(h) ? rep__arena_alloc(h->arena, (size_t)n + 1) : NULL;
 		if (dst == NULL)
 			return rep_value_nil();
 	}
@@ -173,7 +181,7 @@ struct rep_value rep_value_bytes(struct rep_history *h, const void *p, size_t le
 {
 	struct rep_value v = {.kind = REP_V_BYTES, .bytes = p, .len = len};
 	if (h != NULL) {
-		uint8_t *dst = rep__arena_alloc(h->arena, len + 1);
+		uint8_t *dst = arena_of(h) ? rep__arena_alloc(h->arena, len + 1) : NULL;
 		if (dst == NULL)
 			return rep_value_nil();
 		if (len)
@@ -209,7 +217,7 @@ int rep_value_int_text(struct rep_history *h, const char *text, size_t len, stru
 	size_t n = len - i + (neg ? 1 : 0);
 	char *dst;
 	if (h != NULL)
-		dst = rep__arena_alloc(h->arena, n + 1);
+		dst = arena_of(h) ? rep__arena_alloc(h->arena, n + 1) : NULL;
 	else if (n + 1 <= sizeof int_scratch)
 		dst = int_scratch;
 	else

@@ -215,8 +215,10 @@ int rep_history_complete(struct rep_history *h, size_t index, enum rep_outcome o
  * the value borrows the input (valid as long as it is). */
 struct rep_value rep_value_nil(void);
 struct rep_value rep_value_bool(bool b);
-/* Returns a value whose bytes live in h (or a static buffer per thread when h
- * is NULL: valid until the next call on that thread). */
+/* rep_value_int returns a value whose bytes live in h (or in a buffer per
+ * thread when h is NULL: valid until the next call on that thread). When
+ * memory runs out these return a REP_V_NIL value (check .kind if it
+ * matters). */
 struct rep_value rep_value_int(struct rep_history *h, int64_t i);
 struct rep_value rep_value_bytes(struct rep_history *h, const void *p, size_t len);
 struct rep_value rep_value_str(struct rep_history *h, const char *s);
