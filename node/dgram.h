@@ -15,7 +15,7 @@
 #define NODE_DGRAM_VERSION 1
 #define NODE_DGRAM_HEADER 30
 #define NODE_DGRAM_MAC 32
-#define NODE_DGRAM_MAX 65000     /* hard bound on any datagram */
+#define NODE_DGRAM_MAX 65507     /* hard bound on any datagram (UDP payload) */
 #define NODE_DGRAM_ITEMS_MAX 1024
 
 /* Item kinds. */

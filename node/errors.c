@@ -25,6 +25,7 @@ const char *node_strerror(int code)
 	case NODE_ECELL: return "the cell refused the request";
 	case NODE_EUNAVAIL: return "no node of the cell answered";
 	case NODE_ESTOPPED: return "node is stopping";
+	case NODE_EBEHIND: return "replica behind the session's reads";
 	}
 	return "unknown error";
 }

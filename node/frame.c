@@ -32,11 +32,14 @@ static int decode_body(struct node_rd *r, struct node_frame *f)
 	case NODE_REQ_TXN:
 		if (reply) {
 			f->outcome = (uint8_t)node_rd_uint(r, 1);
+			f->reason = (uint8_t)node_rd_uint(r, 1);
+			f->token = node_rd_uint(r, 8);
 			f->hint = (uint32_t)node_rd_uint(r, 4);
 		} else {
 			f->client_id = node_rd_uint(r, 8);
 			f->seq = node_rd_uint(r, 8);
 			f->consistency = (uint8_t)node_rd_uint(r, 1);
+			f->token = node_rd_uint(r, 8);
 			if (f->consistency > NODE_EVENTUAL)
 				return NODE_EMALFORMED;
 			f->pkey_len = (uint8_t)node_rd_uint(r, 1);
@@ -162,6 +165,8 @@ static int encode_body(struct node_wr *w, const struct node_frame *f)
 	case NODE_REQ_TXN:
 		if (reply) {
 			node_wr_uint(w, f->outcome, 1);
+			node_wr_uint(w, f->reason, 1);
+			node_wr_uint(w, f->token, 8);
 			node_wr_uint(w, f->hint, 4);
 		} else {
 			node_wr_uint(w, f->client_id, 8);
@@ -169,6 +174,7 @@ static int encode_body(struct node_wr *w, const struct node_frame *f)
 			if (f->pkey_len == 0 || f->consistency > NODE_EVENTUAL)
 				return NODE_EINVAL;
 			node_wr_uint(w, f->consistency, 1);
+			node_wr_uint(w, f->token, 8);
 			node_wr_uint(w, f->pkey_len, 1);
 			node_wr_bytes(w, f->pkey, f->pkey_len);
 		}
@@ -277,6 +283,7 @@ int node_status_to_error(uint8_t status)
 	case NODE_ST_EXISTS: return NODE_EEXIST;
 	case NODE_ST_ERROR: return NODE_ECELL;
 	case NODE_ST_STOPPING: return NODE_ESTOPPED;
+	case NODE_ST_BEHIND: return NODE_EBEHIND;
 	}
 	return NODE_EMALFORMED;
 }

@@ -35,7 +35,8 @@ enum node_status {
 	NODE_ST_EXISTS = 7,     /* create: cell exists with another jury */
 	NODE_ST_ERROR = 8,      /* the engine refused; text in data */
 	NODE_ST_STOPPING = 9,   /* node draining */
-	NODE_ST_MAX = 9
+	NODE_ST_BEHIND = 10,    /* eventual read: replica below the token asked */
+	NODE_ST_MAX = 10
 };
 
 /* Discovery answer kinds. */
@@ -52,12 +53,15 @@ struct node_frame {
 	/* requests */
 	uint64_t client_id, seq;  /* TXN: the request id for exactly-once */
 	uint8_t consistency;      /* TXN */
+	uint64_t token;           /* TXN: eventual reads: lowest applied prefix
+				   * accepted; TXN reply: applied prefix */
 	uint8_t pkey_len;         /* TXN, CREATE, DISCOVER, CELL_STATUS */
 	const uint8_t *pkey;
 	/* replies */
 	uint8_t status;
-	uint8_t outcome;          /* TXN reply: engine reply status */
-	uint32_t hint;            /* TXN reply: proposer hint / served-by */
+	uint8_t outcome;          /* TXN reply: PH_ST_COMMITTED or PH_ST_IGNORED */
+	uint8_t reason;           /* TXN reply: enum ph_reason when IGNORED */
+	uint32_t hint;            /* TXN reply: served-by; refusals: proposer hint */
 	uint8_t disc_kind;        /* DISCOVER reply */
 	/* jury: CREATE request, DISCOVER reply */
 	uint8_t n_ids;

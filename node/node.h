@@ -34,6 +34,7 @@ enum {
 	NODE_ECELL = -18,      /* the engine refused the request */
 	NODE_EUNAVAIL = -19,   /* no node of the cell answered */
 	NODE_ESTOPPED = -20,   /* the node is draining or stopped */
+	NODE_EBEHIND = -21,    /* eventual read: the replica is behind the session */
 };
 
 /* A static message for a NODE_E* code (never NULL). */

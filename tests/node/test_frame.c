@@ -21,6 +21,10 @@ static void round_trip(const struct node_frame *f)
 	ck_assert_uint_eq(g.corr, f->corr);
 	ck_assert_uint_eq(g.client_id, f->client_id);
 	ck_assert_uint_eq(g.seq, f->seq);
+	ck_assert_uint_eq(g.token, f->token);
+	ck_assert_uint_eq(g.reason, f->reason);
+	ck_assert_uint_eq(g.outcome, f->outcome);
+	ck_assert_uint_eq(g.consistency, f->consistency);
 	ck_assert_uint_eq(g.status, f->status);
 	ck_assert_uint_eq(g.hint, f->hint);
 	ck_assert_uint_eq(g.n_ids, f->n_ids);
@@ -46,6 +50,7 @@ START_TEST(all_types_round_trip)
 	f.client_id = 77;
 	f.seq = 3;
 	f.consistency = NODE_EVENTUAL;
+	f.token = 12345;
 	f.pkey = (const uint8_t *)"vol-1";
 	f.pkey_len = 5;
 	f.data = (const uint8_t *)"txnbytes";
@@ -54,7 +59,9 @@ START_TEST(all_types_round_trip)
 
 	memset(&f, 0, sizeof f);
 	f.type = NODE_REPLY | NODE_REQ_TXN;
-	f.outcome = 1;
+	f.outcome = 2;
+	f.reason = 1;
+	f.token = 99;
 	f.hint = 4;
 	f.data = (const uint8_t *)"result";
 	f.data_len = 6;
