@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chaos/chaos.h"
+#include "topology/topology.h"
 #include "vagrant.h"
 
 #ifndef VAG_SOURCE_DIR
@@ -21,7 +23,8 @@ static void usage(FILE *f)
 		"routers), provision.sh, the source of the commit, hosts.tsv, README.md.\n"
 		"  -o, --out DIR        directory to write (default: vagrant)\n"
 		"  --default            the built-in default rack model (the default)\n"
-		"  --shape RxKxN+C      R rows of K racks, N node and C client hosts per rack\n"
+		"  --shape RxKxN+C      topology's generated model: R rows of K racks, N node\n"
+		"                       and C client hosts per rack, 3 power domains\n"
 		"  --max-vms N          group a rack's hosts on one VM above N hosts (default %d)\n"
 		"  --source DIR         physalia git work tree (default: %s)\n"
 		"  --commit C           commit to ship (default: HEAD of --source)\n"
@@ -44,46 +47,65 @@ static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigne
 	return VAG_OK;
 }
 
-int vag_shape_parse(const char *text, unsigned out[4], char *err, size_t errlen)
+/* The rack model an input names: a run database (reports/), a campaign
+ * (chaos/: its rack_model, relative to the campaign file, or the default),
+ * or a rack model file (topology/). *camp is set for campaigns. */
+static int load_input(const char *input, struct topo_model **t, struct chaos_campaign **camp,
+		      char *origin, size_t originlen, char *err, size_t errlen)
 {
-	/* RxKxN+C: four decimals, separators exactly 'x', 'x', '+'. */
-	const char seps[3] = { 'x', 'x', '+' };
-	unsigned v[4];
-	const char *p = text;
-	for (int i = 0; i < 4; i++) {
-		unsigned long n = 0;
-		int digits = 0;
-		while (*p >= '0' && *p <= '9' && digits < 6) {
-			n = n * 10 + (unsigned long)(*p - '0');
-			p++;
-			digits++;
+	FILE *f = fopen(input, "rb");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", input, strerror(errno));
+		return -1;
+	}
+	char head[16] = "";
+	size_t n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	if (n == 16 && memcmp(head, "SQLite format 3", 16) == 0) {
+		snprintf(err, errlen,
+			 "%s: a run database; reading its rack model and commit needs reports/ to "
+			 "read runs back, which is not on main yet (give its campaign or rack model)",
+			 input);
+		return -1;
+	}
+	/* A campaign names its rack model; a rack model does not parse as one. */
+	char cerr[512] = "";
+	struct chaos_campaign *c = NULL;
+	if (chaos_campaign_load(input, &c, cerr, sizeof(cerr)) == CHAOS_OK) {
+		char path[CHAOS_PATH_MAX * 2];
+		struct topo_diag d = { 0 };
+		char dbuf[600];
+		int rc;
+		if (c->rack_model[0] == '\0') {
+			rc = topo_model_default(t);
+			snprintf(origin, originlen, "campaign %s (the default rack model)", input);
+		} else {
+			const char *slash = strrchr(input, '/');
+			if (c->rack_model[0] == '/' || slash == NULL)
+				snprintf(path, sizeof(path), "%s", c->rack_model);
+			else
+				snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - input), input,
+					 c->rack_model);
+			rc = topo_model_load_file(path, t, &d);
+			snprintf(origin, originlen, "campaign %s (rack model %s)", input, path);
 		}
-		if (digits == 0 || (*p >= '0' && *p <= '9'))
-			goto bad;
-		v[i] = (unsigned)n;
-		if (i < 3) {
-			if (*p != seps[i])
-				goto bad;
-			p++;
+		if (rc != TOPO_OK) {
+			snprintf(err, errlen, "%s", topo_diag_format(&d, dbuf, sizeof(dbuf)));
+			chaos_campaign_free(c);
+			return -1;
 		}
+		*camp = c;
+		return 0;
 	}
-	if (*p != '\0')
-		goto bad;
-	if (v[0] == 0 || v[1] == 0 || v[2] + v[3] == 0) {
-		snprintf(err, errlen, "--shape %s: rows, racks and hosts per rack must be > 0", text);
-		return VAG_EINVAL;
+	struct topo_diag d = { 0 };
+	if (topo_model_load_file(input, t, &d) != TOPO_OK) {
+		char dbuf[600];
+		snprintf(err, errlen, "%s is neither a campaign (%s) nor a rack model (%s)", input, cerr,
+			 topo_diag_format(&d, dbuf, sizeof(dbuf)));
+		return -1;
 	}
-	if ((unsigned long)v[0] * v[1] > VAG_RACKS_MAX || v[2] + v[3] > VAG_HOSTS_PER_RACK_MAX) {
-		snprintf(err, errlen, "--shape %s: at most %d racks and %d hosts per rack", text,
-			 VAG_RACKS_MAX, VAG_HOSTS_PER_RACK_MAX);
-		return VAG_ELIMIT;
-	}
-	memcpy(out, v, sizeof(v));
-	return VAG_OK;
-bad:
-	snprintf(err, errlen, "--shape %s: expected ROWSxRACKSxNODES+CLIENTS, e.g. 2x10x8+2 (column %d)",
-		 text, (int)(p - text) + 1);
-	return VAG_EINVAL;
+	snprintf(origin, originlen, "rack model %s", input);
+	return 0;
 }
 
 int vag_cli_vagrant(int argc, char **argv)
@@ -150,32 +172,46 @@ int vag_cli_vagrant(int argc, char **argv)
 		}
 	}
 
-	struct vag_model *m = NULL;
-	char origin[600];
+	struct topo_model *t = NULL;
+	struct topo_diag diag = { 0 };
+	struct chaos_campaign *camp = NULL;
+	char origin[600], dbuf[600];
 	int rc;
 	if (input != NULL) {
-		/* Rack model files, campaigns and run databases are read through
-		 * topology/, chaos/ and reports/; see docs/vagrant.md for what is
-		 * wired today. */
-		fprintf(stderr,
-			"physalia-chaos vagrant: %s: reading rack model files, campaigns and run "
-			"databases is not wired in this build yet (use --default or --shape)\n",
-			input);
-		return 2;
+		rc = load_input(input, &t, &camp, origin, sizeof(origin), err, sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "physalia-chaos vagrant: %s\n", err);
+			return 2;
+		}
+		if (camp != NULL)
+			o.campaign_path = input;
 	} else if (shape != NULL) {
 		unsigned s[4];
 		if ((rc = vag_shape_parse(shape, s, err, sizeof(err))) != VAG_OK) {
 			fprintf(stderr, "physalia-chaos vagrant: %s\n", err);
 			return 2;
 		}
-		rc = vag_model_shape(s[0], s[1], s[2], s[3], 3, &m);
-		snprintf(origin, sizeof(origin), "the rack model of shape %s", shape);
+		struct topo_gen g = { .rows = s[0], .racks_per_row = s[1], .powers = 3,
+				      .nodes = s[2], .clients = s[3], .jury_size = 3 };
+		if (topo_model_generate(&g, &t, &diag) != TOPO_OK) {
+			fprintf(stderr, "physalia-chaos vagrant: --shape %s: %s\n", shape,
+				topo_diag_format(&diag, dbuf, sizeof(dbuf)));
+			return 2;
+		}
+		snprintf(origin, sizeof(origin), "the generated rack model %s", shape);
 	} else {
-		rc = vag_model_default(&m);
+		if (topo_model_default(&t) != TOPO_OK) {
+			fprintf(stderr, "physalia-chaos vagrant: the default rack model: out of memory\n");
+			return 2;
+		}
 		snprintf(origin, sizeof(origin), "the default rack model");
 	}
+	struct vag_model *m = NULL;
+	rc = vag_model_from_topo(t, &m);
+	topo_model_free(t);
 	if (rc != VAG_OK) {
 		fprintf(stderr, "physalia-chaos vagrant: %s\n", vag_strerror(rc));
+		chaos_campaign_free(camp);
 		return 2;
 	}
 	o.origin = origin;
@@ -187,6 +223,7 @@ int vag_cli_vagrant(int argc, char **argv)
 		fprintf(stderr, "physalia-chaos vagrant: %s\n", err[0] ? err : vag_strerror(rc));
 		vag_layout_free(l);
 		vag_model_free(m);
+		chaos_campaign_free(camp);
 		return 2;
 	}
 	size_t hostvms = 0;
@@ -197,5 +234,6 @@ int vag_cli_vagrant(int argc, char **argv)
 	       l->nmachines - hostvms, origin);
 	vag_layout_free(l);
 	vag_model_free(m);
+	chaos_campaign_free(camp);
 	return 0;
 }

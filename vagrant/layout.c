@@ -16,10 +16,11 @@
 
 #include "vagrant.h"
 
-#define NET_HOSTS 0xC6120000u /* 198.18.0.0/16: rack segments */
-#define NET_UPLINKS 0xC6130000u /* 198.19.0.0/18: rack uplinks */
+#define NET_HOSTS 0xC6120000u /* 198.18.0.0/16: rack segments by default */
+#define NET_UPLINKS 0xC613C000u /* 198.19.192.0/18: rack uplinks and core */
 #define NET_CORE 0xC613FF00u /* 198.19.255.0/24: between spines */
-#define NET_FABRIC 0xC6120000u /* 198.18.0.0/15: everything */
+#define NET_FABRIC 0xC6120000u /* 198.18.0.0/15: the default range */
+#define TOR_LAST 254 /* the ToR's address on its rack segment: .254 */
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
@@ -38,10 +39,13 @@ char *vag_ip(uint32_t a, char *buf)
 	return buf;
 }
 
-static uint32_t rack_net(size_t k) { return NET_HOSTS | (uint32_t)k << 8; }
+static uint32_t rack_net(const struct vag_model *m, size_t k)
+{
+	return m->racks[k].subnet ? m->racks[k].subnet : NET_HOSTS | (uint32_t)k << 8;
+}
 /* No router address ends in .1: Vagrant warns about those (a host-only
  * network's host usually sits there), though our networks have no host. */
-static uint32_t tor_addr(size_t k) { return rack_net(k) | 254; }
+static uint32_t tor_addr(const struct vag_model *m, size_t k) { return rack_net(m, k) | TOR_LAST; }
 static uint32_t uplink_net(size_t k)
 {
 	return NET_UPLINKS | (uint32_t)(k / 32) << 8 | (uint32_t)(8 * (k % 32));
@@ -111,8 +115,8 @@ void vag_layout_free(struct vag_layout *l)
 	free(l);
 }
 
-/* Assigns every host its address: the model's when it lies in its rack's
- * /24 (.2 to .253), else the next free one from .10. */
+/* Assigns every host its address: the model's (its fabric address) when it
+ * lies in its rack's /24 (.1 to .253), else the next free one from .10. */
 static int assign_addresses(const struct vag_model *m, struct vag_layout *l, char *err,
 			    size_t errlen)
 {
@@ -126,10 +130,12 @@ static int assign_addresses(const struct vag_model *m, struct vag_layout *l, cha
 		if (a == 0)
 			continue;
 		uint32_t last = a & 255;
-		if ((a & 0xFFFFFF00u) != rack_net(h->rack) || last < 2 || last > 253)
+		char seg[16];
+		if ((a & 0xFFFFFF00u) != rack_net(m, h->rack) || last < 1 || last >= TOR_LAST)
 			rc = fail(err, errlen, VAG_ELIMIT,
-				  "host %s: address %u.%u.%u.%u is not in its rack's segment (198.18.%zu.2-253)",
-				  h->name, a >> 24, (a >> 16) & 255, (a >> 8) & 255, last, h->rack);
+				  "host %s: address %u.%u.%u.%u is not in its rack's segment (%s/24, .1-.253)",
+				  h->name, a >> 24, (a >> 16) & 255, (a >> 8) & 255, last,
+				  vag_ip(rack_net(m, h->rack), seg));
 		else if (used[h->rack][last])
 			rc = fail(err, errlen, VAG_EINVAL, "host %s: address already used by another host",
 				  h->name);
@@ -143,15 +149,15 @@ static int assign_addresses(const struct vag_model *m, struct vag_layout *l, cha
 		if (h->addr != 0)
 			continue;
 		unsigned last = 10;
-		while (last < 254 && used[h->rack][last])
+		while (last < TOR_LAST && used[h->rack][last])
 			last++;
-		if (last == 254) {
-			rc = fail(err, errlen, VAG_ELIMIT, "rack %s: more hosts than addresses in 198.18.%zu.0/24",
-				  m->racks[h->rack].name, h->rack);
+		if (last == TOR_LAST) {
+			rc = fail(err, errlen, VAG_ELIMIT, "rack %s: more hosts than addresses in its /24",
+				  m->racks[h->rack].name);
 			break;
 		}
 		used[h->rack][last] = 1;
-		l->host_addr[i] = rack_net(h->rack) | last;
+		l->host_addr[i] = rack_net(m, h->rack) | last;
 	}
 	free(used);
 	return rc;
@@ -173,6 +179,19 @@ static int check_model(const struct vag_model *m, char *err, size_t errlen)
 	if (m->nracks > VAG_RACKS_MAX)
 		return fail(err, errlen, VAG_ELIMIT, "%zu racks: the address plan holds %d",
 			    m->nracks, VAG_RACKS_MAX);
+	for (size_t k = 0; k < m->nracks; k++) {
+		uint32_t net = rack_net(m, k);
+		char a[16];
+		if ((net & 0xFF) != 0 || (net & 0xFFFFC000u) == NET_UPLINKS)
+			return fail(err, errlen, VAG_ELIMIT,
+				    "rack %s: segment %s/24 is not a /24 outside 198.19.192.0/18 "
+				    "(the VMs' uplinks and core)",
+				    m->racks[k].name, vag_ip(net, a));
+		for (size_t j = 0; j < k; j++)
+			if (rack_net(m, j) == net)
+				return fail(err, errlen, VAG_EINVAL, "racks %s and %s share %s/24",
+					    m->racks[j].name, m->racks[k].name, vag_ip(net, a));
+	}
 	size_t *count = calloc(m->nracks, sizeof(*count));
 	if (count == NULL)
 		return VAG_ENOMEM;
@@ -201,6 +220,15 @@ static int make_machines(const struct vag_model *m, struct vag_layout *l, char *
 		return VAG_ENOMEM;
 	char net[VAG_NAME_MAX];
 	int rc;
+	/* Hosts and ToRs send the fabric's whole range up; every rack
+	 * segment lies inside it. */
+	uint32_t range = m->range_base ? m->range_base : NET_FABRIC;
+	int range_len = m->range_base ? m->range_prefix : 15;
+	for (size_t k = 0; k < m->nracks; k++)
+		if (range_len < 8 || range_len > 24 ||
+		    (rack_net(m, k) & (0xFFFFFFFFu << (32 - range_len))) != range)
+			return fail(err, errlen, VAG_ELIMIT, "rack %s: segment outside the fabric's range",
+				    m->racks[k].name);
 
 	/* Host machines, in model order (grouped: in rack order). */
 	for (size_t k = 0; k < m->nracks; k++) {
@@ -220,8 +248,8 @@ static int make_machines(const struct vag_model *m, struct vag_layout *l, char *
 					return fail(err, errlen, rc, "host %s: no usable machine name", h->name);
 				snprintf(net, sizeof(net), "phr%zu", k);
 				if ((rc = add_nic(x, net, l->host_addr[i], 24)) != VAG_OK ||
-				    (rc = add_route(x, rack_net(k), 24, tor_addr(k))) != VAG_OK ||
-				    (rc = add_route(x, NET_FABRIC, 15, tor_addr(k))) != VAG_OK)
+				    (rc = add_route(x, rack_net(m, k), 24, tor_addr(m, k))) != VAG_OK ||
+				    (rc = add_route(x, range, range_len, tor_addr(m, k))) != VAG_OK)
 					return rc;
 				if (l->grouped)
 					g = x;
@@ -245,11 +273,11 @@ static int make_machines(const struct vag_model *m, struct vag_layout *l, char *
 		memcpy(x->name, "tor-", 4);
 		uint32_t up = uplink_net(k);
 		snprintf(net, sizeof(net), "phr%zu", k);
-		if ((rc = add_nic(x, net, tor_addr(k), 24)) != VAG_OK)
+		if ((rc = add_nic(x, net, tor_addr(m, k), 24)) != VAG_OK)
 			return rc;
 		snprintf(net, sizeof(net), "phu%zu", k);
 		if ((rc = add_nic(x, net, up | UPLINK_TOR, 29)) != VAG_OK ||
-		    (rc = add_route(x, NET_FABRIC, 15, up | UPLINK_SPINE)) != VAG_OK)
+		    (rc = add_route(x, range, range_len, up | UPLINK_SPINE)) != VAG_OK)
 			return rc;
 	}
 	/* Spines. */
@@ -265,9 +293,9 @@ static int make_machines(const struct vag_model *m, struct vag_layout *l, char *
 			if (kr == r) {
 				snprintf(net, sizeof(net), "phu%zu", k);
 				if ((rc = add_nic(x, net, uplink_net(k) | UPLINK_SPINE, 29)) != VAG_OK ||
-				    (rc = add_route(x, rack_net(k), 24, uplink_net(k) | UPLINK_TOR)) != VAG_OK)
+				    (rc = add_route(x, rack_net(m, k), 24, uplink_net(k) | UPLINK_TOR)) != VAG_OK)
 					return rc;
-			} else if ((rc = add_route(x, rack_net(k), 24, core_addr(kr))) != VAG_OK)
+			} else if ((rc = add_route(x, rack_net(m, k), 24, core_addr(kr))) != VAG_OK)
 				return rc;
 		}
 		if (l->nrows > 1 && (rc = add_nic(x, "phcore", core_addr(r), 24)) != VAG_OK)

@@ -54,6 +54,7 @@ struct vag_rack_in {
 	char name[VAG_NAME_MAX];
 	char row[VAG_NAME_MAX];
 	char power[VAG_NAME_MAX];
+	uint32_t subnet; /* the rack's /24 (host order), or 0: 198.18.k.0 */
 };
 
 struct vag_host_in {
@@ -68,36 +69,31 @@ struct vag_model {
 	size_t nracks;
 	struct vag_host_in *hosts; /* owned */
 	size_t nhosts;
+	uint32_t range_base;  /* the fabric's range; 0: 198.18.0.0/15 */
+	int range_prefix;
 };
 
-/* A regular rack model: rows x racks_per_row racks, each with nodes node
- * hosts and clients client hosts; power domains assigned round robin over
- * `powers` per row. Names: "row1", "rack1" (numbered across rows), hosts
- * "rack1-n1", "rack1-c1", powers "row1-pd1". This is how the large model of
- * the tests and `--shape` are made; files go through the topology module.
- * Returns 0, VAG_EINVAL (a zero count), VAG_ENOMEM. On failure *out is
- * untouched. Free with vag_model_free. */
-int vag_model_shape(unsigned rows, unsigned racks_per_row, unsigned nodes,
-		    unsigned clients, unsigned powers, struct vag_model **out);
+struct topo_model;
 
-/* The shape of topology's built-in default rack model (1 row, 3 power
- * domains, 5 racks, 3 node hosts and 1 client host per rack), used until a
- * rack model can be read from topology/. */
-int vag_model_default(struct vag_model **out);
+/* The rack model of topology/ (its racks, rows, power domains, hosts with
+ * their roles and fabric addresses). Returns 0, VAG_EINVAL (empty model),
+ * VAG_ENOMEM. On failure *out is untouched. Free with vag_model_free. */
+int vag_model_from_topo(const struct topo_model *t, struct vag_model **out);
 
 void vag_model_free(struct vag_model *m);
 
 /* ---------------------------------------------------------------- layout */
 
 /* The address plan (docs/vagrant.md):
- *   rack k (0-based, across rows):  198.18.k.0/24, ToR 198.18.k.254,
- *                                   hosts from 198.18.k.10 in model order;
- *   uplink of rack k:               198.19.(k/32).(8*(k%32))/29,
+ *   rack k (0-based, across rows):  the rack's /24 from the model (topology
+ *                                   gives 198.18.k.0/24 by default), ToR .254;
+ *                                   hosts keep their fabric addresses (odd,
+ *                                   from .1); hosts without one get the next
+ *                                   free address from .10;
+ *   uplink of rack k:               198.19.(192+k/32).(8*(k%32))/29,
  *                                   spine +2, ToR +3;
  *   core between spines (>1 row):   198.19.255.0/24, spine of row r .(2+r).
- * A host of the model that carries an address keeps it when it lies in its
- * rack's /24 (.2 to .253; the fabric's own address), else the layout
- * refuses it. */
+ * Rack segments must not overlap 198.19.192.0/18 (VAG_ELIMIT). */
 #define VAG_RACKS_MAX 256
 #define VAG_HOSTS_PER_RACK_MAX 240
 #define VAG_ROWS_MAX 250

@@ -8,8 +8,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "topology/topology.h"
 #include "vagrant.h"
 #include "vfile.h"
+
+/* topology's generated model: rows x racks, nodes + clients per rack. */
+static struct vag_model *shape(uint32_t rows, uint32_t racks, uint32_t nodes, uint32_t clients)
+{
+	struct topo_gen g = { .rows = rows, .racks_per_row = racks, .powers = 3, .nodes = nodes,
+			      .clients = clients, .jury_size = 3 };
+	struct topo_model *t;
+	struct topo_diag d;
+	ck_assert_int_eq(topo_model_generate(&g, &t, &d), TOPO_OK);
+	struct vag_model *m;
+	ck_assert_int_eq(vag_model_from_topo(t, &m), VAG_OK);
+	topo_model_free(t);
+	return m;
+}
 
 static char tmpdir[64];
 
@@ -149,8 +164,11 @@ static void check_segments(const struct vag_model *m, const struct vf *v)
 
 START_TEST(default_model_one_vm_per_host)
 {
+	struct topo_model *t;
+	ck_assert_int_eq(topo_model_default(&t), TOPO_OK);
 	struct vag_model *m;
-	ck_assert_int_eq(vag_model_default(&m), VAG_OK);
+	ck_assert_int_eq(vag_model_from_topo(t, &m), VAG_OK);
+	topo_model_free(t);
 	ck_assert_uint_eq(m->nracks, 5);
 	ck_assert_uint_eq(m->nhosts, 20);
 	struct vag_layout *l;
@@ -173,8 +191,7 @@ END_TEST
 
 START_TEST(large_model_grouped_per_rack)
 {
-	struct vag_model *m;
-	ck_assert_int_eq(vag_model_shape(3, 12, 8, 2, 3, &m), VAG_OK);
+	struct vag_model *m = shape(3, 12, 8, 2);
 	struct vag_layout *l;
 	struct vf v;
 	write_and_load(m, 40, &l, &v);
@@ -199,8 +216,7 @@ END_TEST
 START_TEST(large_model_ungrouped_when_allowed)
 {
 	/* 2 rows x 4 racks x (5+1): 48 hosts, one VM each when allowed. */
-	struct vag_model *m;
-	ck_assert_int_eq(vag_model_shape(2, 4, 5, 1, 3, &m), VAG_OK);
+	struct vag_model *m = shape(2, 4, 5, 1);
 	struct vag_layout *l;
 	struct vf v;
 	write_and_load(m, 48, &l, &v);
@@ -216,24 +232,31 @@ END_TEST
 
 START_TEST(model_addresses_kept_or_refused)
 {
-	struct vag_model *m;
-	ck_assert_int_eq(vag_model_shape(1, 3, 2, 0, 3, &m), VAG_OK);
-	m->hosts[1].addr = 0xC6120014u; /* 198.18.0.20, in rack 0's segment: kept */
+	/* topology gives every host its fabric address: the VMs keep them. */
+	struct vag_model *m = shape(1, 3, 2, 0);
 	struct vag_layout *l = NULL;
 	char err[256] = "";
 	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_OK);
-	ck_assert_uint_eq(l->host_addr[1], 0xC6120014u);
-	ck_assert_uint_eq(l->host_addr[0], 0xC612000Au);
+	for (size_t i = 0; i < m->nhosts; i++)
+		ck_assert_uint_eq(l->host_addr[i], m->hosts[i].addr);
 	vag_layout_free(l);
 
-	m->hosts[2].addr = 0xC6120014u; /* rack 1's host in rack 0's segment */
-	l = (struct vag_layout *)&err;   /* must stay untouched */
+	/* A host without an address gets the next free one from .10. */
+	m->hosts[1].addr = 0;
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_OK);
+	ck_assert_uint_eq(l->host_addr[1], m->racks[0].subnet | 10);
+	vag_layout_free(l);
+
+	m->hosts[2].addr = m->racks[0].subnet | 21; /* rack2's host in rack1's segment */
+	l = (struct vag_layout *)&err;              /* must stay untouched */
 	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_ELIMIT);
 	ck_assert_ptr_eq(l, (struct vag_layout *)&err);
-	ck_assert_ptr_nonnull(strstr(err, "rack2-n1"));
+	ck_assert_ptr_nonnull(strstr(err, m->hosts[2].name));
 
-	m->hosts[2].addr = 0;
-	m->hosts[0].addr = 0xC6120014u; /* the same address twice */
+	m->hosts[2].addr = m->racks[1].subnet | 254; /* the ToR's address */
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_ELIMIT);
+
+	m->hosts[2].addr = m->hosts[3].addr; /* the same address twice */
 	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "already used"));
 	vag_model_free(m);
@@ -242,25 +265,43 @@ END_TEST
 
 START_TEST(name_collisions_and_limits_refused)
 {
-	struct vag_model *m;
+	struct vag_model *m = shape(1, 3, 2, 0);
 	char err[256] = "";
 	struct vag_layout *l = NULL;
-	ck_assert_int_eq(vag_model_shape(1, 3, 2, 0, 3, &m), VAG_OK);
-	snprintf(m->hosts[1].name, VAG_NAME_MAX, "Rack1_N1"); /* sanitizes to rack1-n1 */
+	char first[VAG_NAME_MAX];
+	snprintf(first, sizeof(first), "%s", m->hosts[0].name);
+	for (char *p = m->hosts[1].name; (*p = first[p - m->hosts[1].name]) != 0; p++)
+		if (*p == '-')
+			*p = '_'; /* "r1_n1" sanitizes to "r1-n1" */
+	m->hosts[1].name[0] = 'R';
 	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_EINVAL);
-	ck_assert_ptr_nonnull(strstr(err, "rack1-n1"));
-	snprintf(m->hosts[1].name, VAG_NAME_MAX, "tor-rack2");
+	ck_assert_ptr_nonnull(strstr(err, first));
+	snprintf(m->hosts[1].name, VAG_NAME_MAX, "tor-%.32s", m->racks[1].name);
 	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_EINVAL);
 	m->hosts[1].roles = 0;
 	snprintf(m->hosts[1].name, VAG_NAME_MAX, "x");
 	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "neither node nor client"));
+	m->hosts[1].roles = VAG_ROLE_NODE;
+	/* Rack segments in the VMs' uplink block, or shared. */
+	m->racks[1].subnet = 0xC613C100u; /* 198.19.193.0 */
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_ELIMIT);
+	ck_assert_ptr_nonnull(strstr(err, "198.19.192.0/18"));
+	m->racks[1].subnet = m->racks[0].subnet;
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_EINVAL);
 	ck_assert_ptr_null(l);
 	vag_model_free(m);
 
-	ck_assert_int_eq(vag_model_shape(1, 257, 1, 0, 3, &m), VAG_ELIMIT);
-	ck_assert_int_eq(vag_model_shape(1, 1, 241, 0, 3, &m), VAG_ELIMIT);
-	ck_assert_int_eq(vag_model_shape(0, 1, 1, 0, 3, &m), VAG_EINVAL);
+	/* More racks than the plan holds. */
+	m = shape(1, 3, 1, 0);
+	struct vag_rack_in *racks = calloc(VAG_RACKS_MAX + 1, sizeof(*racks));
+	ck_assert_ptr_nonnull(racks);
+	free(m->racks);
+	m->racks = racks;
+	m->nracks = VAG_RACKS_MAX + 1;
+	ck_assert_int_eq(vag_layout_make(m, 40, &l, err, sizeof(err)), VAG_ELIMIT);
+	ck_assert_ptr_null(l);
+	vag_model_free(m);
 }
 END_TEST
 
