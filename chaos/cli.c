@@ -406,6 +406,15 @@ static const char nightly_usage[] =
 	"  --seed S             first seed (default: from the date)\n"
 	"  --out DIR            default nightly/<date>\n";
 
+static const char capture_usage[] =
+	"Captures packets on one interface (run it inside a host's namespace) into a\n"
+	"pcap file, bounded in size: at the bound it stops writing and counts what it\n"
+	"did not keep. Ends on SIGTERM/SIGINT and prints one stats line.\n"
+	"  --out FILE   the pcap (required)\n"
+	"  --iface IF   default eth0\n"
+	"  --max-mb N   default 16\n"
+	"  --ready FILE created once capturing\n";
+
 static const char down_usage[] =
 	"Takes a fabric down. --all removes everything physalia-chaos or the\n"
 	"topology fabric may have left behind (namespaces chaos-*, processes\n"
@@ -459,6 +468,8 @@ static const struct subcommand table[] = {
 	  passthrough_usage, cmd_check, "reports" },
 	{ "impair", "impair --queue N [options]  (the impairment engine, one namespace)",
 	  impair_usage, chaos_impair_cli, NULL },
+	{ "capture", "capture --out FILE [--iface eth0] [--max-mb N]  (bounded pcap of one host)",
+	  capture_usage, chaos_capture_cli, NULL },
 	{ "version", "version", "", cmd_version, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -39,6 +39,7 @@ int chaos_cleanup_all(int verbose);
 
 int chaos_nightly_cli(int argc, char **argv);
 int chaos_impair_cli(int argc, char **argv);
+int chaos_capture_cli(int argc, char **argv);
 
 /* Parses one policy line "SRC/LEN DST/LEN k=v ..." (the impair control
  * protocol and --policy). Returns 0 or CHAOS_EINVAL with err set. */

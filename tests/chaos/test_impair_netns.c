@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -346,6 +348,89 @@ START_TEST(partition_rule_counts_exactly)
 }
 END_TEST
 
+/* A peer datagram as node/dgram.h lays it out (the HMAC is not checked by
+ * the dissector): header, one cell item carrying an engine ACCEPT message,
+ * one jury item, 32 MAC bytes. */
+static size_t fake_dgram(uint8_t *d)
+{
+	size_t n = 0;
+	const uint8_t hdr[30] = { 'P', 'H', 1, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 5,
+				  0, 0, 0, 0, 0, 0, 0, 9, 0, 2 };
+	memcpy(d, hdr, 30);
+	n = 30;
+	uint8_t msg[28] = { 'P', 'H', 1, 3, 3, 'c', '0', '1' };
+	d[n++] = 1, d[n++] = 3, memcpy(d + n, "c01", 3), n += 3;
+	d[n++] = 0, d[n++] = sizeof msg, memcpy(d + n, msg, sizeof msg), n += sizeof msg;
+	d[n++] = 2, d[n++] = 3, memcpy(d + n, "c01", 3), n += 3;
+	const uint8_t jury[13] = { 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3 };
+	d[n++] = 0, d[n++] = sizeof jury, memcpy(d + n, jury, sizeof jury), n += sizeof jury;
+	memset(d + n, 0xaa, 32);
+	return n + 32;
+}
+
+START_TEST(capture_decodes_with_the_dissector)
+{
+	char pcap[128], ready[128];
+	snprintf(pcap, sizeof pcap, "/tmp/chaos-t%d-b.pcap", (int)getpid());
+	snprintf(ready, sizeof ready, "/tmp/chaos-t%d-cap-ready", (int)getpid());
+	unlink(ready);
+	const char *argv[] = { PH_BINARY_DIR "/chaos/physalia-chaos", "capture", "--out", pcap,
+			       "--max-mb", "1", "--ready", ready, NULL };
+	pid_t cap;
+	ck_assert_int_eq(chaos_netns_spawn(fix.b, argv, NULL, 1, &cap, NULL, NULL), 0);
+	for (int i = 0; i < 1000 && access(ready, F_OK) != 0; i++)
+		poll(NULL, 0, 10);
+	ck_assert_msg(access(ready, F_OK) == 0, "capture did not start");
+	unlink(ready);
+	struct link l;
+	link_open(&l);
+	struct engine e = start(1, NULL);
+	uint8_t d[256];
+	size_t n = fake_dgram(d);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(sendto(l.tx, d, n, 0, (struct sockaddr *)&l.to, sizeof l.to),
+				 (ssize_t)n);
+	for (int tries = 0; tries < 1000 && engine_packets(&e) < 3; tries++)
+		poll(NULL, 0, 5);
+	static struct received r;
+	uint8_t buf[512];
+	int got = 0;
+	for (int i = 0; i < 3; i++) {
+		struct pollfd p = { l.rx, POLLIN, 0 };
+		if (poll(&p, 1, 5000) == 1 && recv(l.rx, buf, sizeof buf, 0) == (ssize_t)n)
+			got++;
+	}
+	(void)r;
+	ck_assert_int_eq(got, 3);
+	kill(cap, SIGTERM);
+	int st;
+	waitpid(cap, &st, 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	uint64_t c[6];
+	stop(&e, c);
+	link_close(&l);
+
+	char cmd[512], out[4096];
+	snprintf(cmd, sizeof cmd,
+		 "tshark -X lua_script:%s/chaos/wireshark/physalia.lua -r %s -Y physalia "
+		 "-T fields -e physalia.from -e physalia.msg.type -e physalia.jury 2>/dev/null",
+		 PH_SOURCE_DIR, pcap);
+	FILE *f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t len = fread(out, 1, sizeof out - 1, f);
+	out[len] = '\0';
+	ck_assert_int_eq(pclose(f), 0);
+	unlink(pcap);
+	/* Three datagrams decoded: from node 1, a Paxos accept (type 3), jury 1,2,3. */
+	int lines = 0;
+	for (char *s = strtok(out, "\n"); s != NULL; s = strtok(NULL, "\n")) {
+		ck_assert_str_eq(s, "1\t3\t1,2,3");
+		lines++;
+	}
+	ck_assert_int_eq(lines, 3);
+}
+END_TEST
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -363,6 +448,7 @@ int main(void)
 	tcase_add_test(tc, same_seed_same_fates);
 	tcase_add_test(tc, no_engine_means_nothing_passes);
 	tcase_add_test(tc, partition_rule_counts_exactly);
+	tcase_add_test(tc, capture_decodes_with_the_dissector);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
