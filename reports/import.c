@@ -146,6 +146,7 @@ struct event {
 	bool committed;
 	const struct rep_value *reads;
 	size_t nreads;
+	const char *client; /* NUL-terminated, arena */
 };
 
 static int pairing_event(struct pairing *pr, struct cursor *c, const struct event *ev)
@@ -174,6 +175,7 @@ static int pairing_event(struct pairing *pr, struct cursor *c, const struct even
 			.arg = ev->arg,
 			.arg2 = ev->arg2,
 			.txn = ev->txn,
+			.client = ev->client,
 		};
 		if (pr->h.n > 0 && t < pr->h.ops[pr->h.n - 1].invoke_ns) {
 			c->p = c->line;
@@ -338,9 +340,8 @@ static int parse_log_line(struct cursor *c, struct pairing *pr)
 			       "found %s", found(c, b, sizeof b));
 	c->p = mark;
 	struct event ev = {0};
-	if (take(c, ":nemesis")) {
-		return 0; /* nemesis lines are not client operations */
-	}
+	if (take(c, ":nemesis"))
+		return 1; /* nemesis lines are not client operations */
 	if (parse_i64(c, &ev.process, "a process id") != 0)
 		return REP_EPARSE;
 	if (c->p >= c->end || *c->p != '\t')
@@ -452,6 +453,19 @@ static int edn_seq(struct cursor *c, struct rep_arena *a, struct edn *out, char 
 		if ((rc = edn_parse(c, a, &items[n], depth + 1)) != 0)
 			goto err_after_items;
 		n++;
+	}
+	if (close == '}') {
+		for (size_t i = 0; i + 1 < n && n % 2 == 0; i += 2) {
+			for (size_t j = i + 2; j < n; j += 2) {
+				const struct edn *x = &items[i], *y = &items[j];
+				if (x->kind == y->kind && (x->kind == E_KW || x->kind == E_STR) &&
+				    x->len == y->len && memcmp(x->s, y->s, x->len) == 0) {
+					c->p = y->at;
+					rc = fail(c, "duplicate key in a map; expected each key once");
+					goto err_after_items;
+				}
+			}
+		}
 	}
 	if (close == '}' && n % 2 != 0) {
 		c->p--;
@@ -755,7 +769,7 @@ static int parse_edn_line(struct cursor *c, struct pairing *pr)
 			    process == NULL ? ":process" : type == NULL ? ":type" : ":f");
 	}
 	if (kw_is(process, "nemesis"))
-		return 0; /* fault events are not client operations */
+		return 1; /* fault events are not client operations */
 	if (process->kind != E_INT)
 		return at_fail(c, process, "expected %s", ":process, an integer or :nemesis");
 	struct cursor pc = *c;
@@ -796,6 +810,12 @@ static int parse_edn_line(struct cursor *c, struct pairing *pr)
 	const struct edn *key = map_get(&m, "key");
 	if (key != NULL && key->kind != E_NIL && (rc = edn_key(c, h, key, &ev.key)) != 0)
 		return rc;
+	const struct edn *client = map_get(&m, "client");
+	if (client != NULL && client->kind != E_NIL) {
+		if (client->kind != E_STR)
+			return at_fail(c, client, "expected %s", ":client, a string");
+		ev.client = client->s;
+	}
 	const struct edn *cell = map_get(&m, "cell");
 	if (cell != NULL && cell->kind != E_NIL && (rc = edn_key(c, h, cell, &ev.cell)) != 0)
 		return rc;
@@ -849,6 +869,13 @@ static int parse_edn_line(struct cursor *c, struct pairing *pr)
 
 /* --------------------------------------------------------------- drivers */
 
+int rep__event_class(int64_t invoke_ns, int64_t t, int completion)
+{
+	if (!completion)
+		return 1;
+	return invoke_ns < t ? 0 : 2;
+}
+
 static bool looks_like_edn(const char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -888,6 +915,10 @@ int rep_import_buffer(const char *text, size_t len, enum rep_format fmt, const c
 		if (c.p != c.end && !(fmt == REP_FMT_EDN && *c.p == ';')) {
 			c.p = p;
 			rc = fmt == REP_FMT_EDN ? parse_edn_line(&c, &pr) : parse_log_line(&c, &pr);
+			if (rc == 1) { /* a nemesis event: valid, not an op */
+				rc = 0;
+				events--;
+			}
 			if (rc != 0) {
 				if (rc != REP_EPARSE && err != NULL) {
 					snprintf(err->file, sizeof err->file, "%s", name ? name : "<input>");
@@ -904,7 +935,7 @@ int rep_import_buffer(const char *text, size_t len, enum rep_format fmt, const c
 	if (events == 0) {
 		c.lineno = c.lineno ? c.lineno : 1;
 		c.line = c.p = c.end = end;
-		rc = fail(&c, "expected at least one event, found an empty history");
+		rc = fail(&c, "expected at least one client operation, found none");
 		goto err_after_pairing;
 	}
 	free(pr.keys);
@@ -1002,11 +1033,17 @@ static int edn_conds(struct rep_buf *b, const struct rep_txn *t)
 }
 
 /* One event map. completion: false for the invoke. */
-static int edn_event(struct rep_buf *b, const struct rep_op *op, bool completion)
+int rep__edn_event(struct rep_buf *b, const struct rep_op *op, bool completion)
 {
 	const char *type = completion ? rep_outcome_name(op->outcome) : "invoke";
 	int rc = rep__buf_printf(b, "{:process %lld, :type :%s, :f :%s", (long long)op->process,
 				 type, rep_fn_name(op->fn));
+	if (op->client != NULL) {
+		struct rep_value cv = {.kind = REP_V_BYTES, .bytes = (const uint8_t *)op->client,
+				       .len = strlen(op->client)};
+		rc |= rep__buf_put(b, ", :client ", 10);
+		rc |= rep__value_edn(b, &cv);
+	}
 	if (op->cell.kind != REP_V_NIL) {
 		rc |= rep__buf_put(b, ", :cell ", 8);
 		rc |= rep__value_edn(b, &op->cell);
@@ -1055,6 +1092,7 @@ struct ev_ref {
 	int64_t t;
 	size_t op;
 	int completion;
+	int cls;
 };
 
 static int ev_cmp(const void *a, const void *b)
@@ -1062,9 +1100,8 @@ static int ev_cmp(const void *a, const void *b)
 	const struct ev_ref *x = a, *y = b;
 	if (x->t != y->t)
 		return x->t < y->t ? -1 : 1;
-	/* at equal times, invokes first (as the checker orders them) */
-	if (x->completion != y->completion)
-		return x->completion - y->completion;
+	if (x->cls != y->cls)
+		return x->cls - y->cls;
 	return x->op < y->op ? -1 : x->op > y->op;
 }
 
@@ -1075,16 +1112,18 @@ int rep_export_edn(const struct rep_history *h, FILE *out)
 		return REP_ENOMEM;
 	size_t n = 0;
 	for (size_t i = 0; i < h->n; i++) {
-		evs[n++] = (struct ev_ref){h->ops[i].invoke_ns, i, 0};
-		if (h->ops[i].outcome != REP_OUT_PENDING)
-			evs[n++] = (struct ev_ref){h->ops[i].complete_ns, i, 1};
+		const struct rep_op *op = &h->ops[i];
+		evs[n++] = (struct ev_ref){op->invoke_ns, i, 0, 1};
+		if (op->outcome != REP_OUT_PENDING)
+			evs[n++] = (struct ev_ref){op->complete_ns, i, 1,
+						   rep__event_class(op->invoke_ns, op->complete_ns, 1)};
 	}
 	qsort(evs, n, sizeof *evs, ev_cmp);
 	struct rep_buf b = {0};
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		b.len = 0;
-		rc = edn_event(&b, &h->ops[evs[i].op], evs[i].completion);
+		rc = rep__edn_event(&b, &h->ops[evs[i].op], evs[i].completion);
 		if (rc == 0 && fwrite(b.p, 1, b.len, out) != b.len)
 			rc = REP_EIO;
 	}

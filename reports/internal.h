@@ -36,6 +36,19 @@ int rep__op_describe(struct rep_buf *b, const struct rep_op *op);
 int rep__check_json(struct rep_buf *b, const struct rep_history *h,
 		    const struct rep_check_result *r);
 
+/* One op's invoke (completion false) or completion event as one EDN line
+ * (with newline) appended to b, as rep_export_edn writes it. */
+int rep__edn_event(struct rep_buf *b, const struct rep_op *op, bool completion);
+
+/* The SQLite handle of a run database (for the report's queries). */
+struct sqlite3;
+struct sqlite3 *rep__db_handle(struct rep_db *d);
+
+/* Order of events at one time in an EDN stream: completions of ops invoked
+ * earlier (0), invokes (1), completions of ops invoked at that time (2), so
+ * a process's completion precedes its next invoke and follows its own. */
+int rep__event_class(int64_t invoke_ns, int64_t t, int completion);
+
 /* Monotonic clock in seconds (for budgets and timing). */
 double rep__now(void);
 

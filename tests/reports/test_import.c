@@ -69,7 +69,7 @@ static const struct bad bads[] = {
 	 REP_FMT_LOG, 2, 1, "pending"},
 	{"INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0\t:ok\t:write\t1\n",
 	 REP_FMT_LOG, 2, 1, "its invoke has :f :read"},
-	{"\n\n", REP_FMT_LOG, 2, 1, "at least one event"},
+	{"\n\n", REP_FMT_LOG, 2, 1, "at least one client operation"},
 	{"{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}\n{:process 0 :type}\n",
 	 REP_FMT_EDN, 2, 18, "a value for the last key"},
 	{"{:process 0, :type :invoke, :f :get, :key \"1\", :value nil\n", REP_FMT_EDN, 1, 58,
@@ -90,6 +90,10 @@ static const struct bad bads[] = {
 	{"{:process 0, :type :invoke, :f :get, :key \"1\", :value @}\n", REP_FMT_EDN, 1, 55,
 	 "expected an EDN value"},
 	{"INFO  jepsen.util - 0\t:invoke\t:read\tnil\n\0\n", REP_FMT_LOG, 2, 1, "NUL"},
+	{"{:process 0, :type :invoke, :f :get, :type :ok, :key \"1\", :value nil}\n", REP_FMT_EDN, 1,
+	 38, "duplicate key"},
+	{"INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n", REP_FMT_LOG, 1, 1,
+	 "at least one client operation"},
 };
 
 START_TEST(bad_input_names_line_column_and_expectation)
