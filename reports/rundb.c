@@ -15,41 +15,41 @@
 
 #include "internal.h"
 
-static const char *const schema_v1[] = {
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+/* Schema version 1 (docs/run-database.md), one SQL script. */
+static const char schema_v1[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE run (id INTEGER PRIMARY KEY CHECK (id = 1), campaign TEXT, seed INTEGER, "
 	"version TEXT, start_unix_ns INTEGER, mono_origin_ns INTEGER, end_unix_ns INTEGER, "
-	"verdict TEXT, op_timeout_ns INTEGER, notes TEXT)",
+	"verdict TEXT, op_timeout_ns INTEGER, notes TEXT);"
 	"CREATE TABLE hosts (name TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN "
 	"('node', 'client', 'router')), node_id INTEGER, datacenter TEXT, row_name TEXT, "
-	"rack TEXT, power_domain TEXT, address TEXT)",
-	"CREATE TABLE cells (cell TEXT PRIMARY KEY, first_ns INTEGER NOT NULL)",
+	"rack TEXT, power_domain TEXT, address TEXT);"
+	"CREATE TABLE cells (cell TEXT PRIMARY KEY, first_ns INTEGER NOT NULL);"
 	"CREATE TABLE juries (cell TEXT NOT NULL REFERENCES cells(cell), from_ns INTEGER NOT NULL, "
-	"node_id INTEGER NOT NULL, PRIMARY KEY (cell, from_ns, node_id))",
+	"node_id INTEGER NOT NULL, PRIMARY KEY (cell, from_ns, node_id));"
 	"CREATE TABLE ops (id INTEGER PRIMARY KEY, process INTEGER NOT NULL, invoke_ns INTEGER "
 	"NOT NULL, client TEXT, f TEXT NOT NULL, outcome TEXT NOT NULL CHECK (outcome IN ('ok', "
 	"'fail', 'info', 'pending')), complete_ns INTEGER, cell TEXT, key TEXT, "
-	"edn_invoke TEXT NOT NULL, edn_complete TEXT, UNIQUE (process, invoke_ns))",
-	"CREATE INDEX ops_by_time ON ops (invoke_ns)",
+	"edn_invoke TEXT NOT NULL, edn_complete TEXT, UNIQUE (process, invoke_ns));"
+	"CREATE INDEX ops_by_time ON ops (invoke_ns);"
 	"CREATE TABLE faults (id INTEGER PRIMARY KEY, nemesis TEXT NOT NULL, params TEXT, "
-	"targets TEXT, start_ns INTEGER NOT NULL, end_ns INTEGER)",
+	"targets TEXT, start_ns INTEGER NOT NULL, end_ns INTEGER);"
 	"CREATE TABLE packets (t_ns INTEGER NOT NULL, bucket_ns INTEGER NOT NULL, src TEXT, "
 	"dst TEXT, proto TEXT, decision TEXT NOT NULL CHECK (decision IN ('deliver', 'drop', "
 	"'delay', 'duplicate', 'corrupt', 'queue-drop')), delay_ns INTEGER, count INTEGER NOT "
-	"NULL, bytes INTEGER NOT NULL)",
-	"CREATE INDEX packets_by_time ON packets (t_ns)",
+	"NULL, bytes INTEGER NOT NULL);"
+	"CREATE INDEX packets_by_time ON packets (t_ns);"
 	"CREATE TABLE node_events (t_ns INTEGER NOT NULL, node TEXT NOT NULL, kind TEXT NOT NULL "
 	"CHECK (kind IN ('start', 'stop', 'crash', 'restart', 'pause', 'resume', "
-	"'fsync-failure', 'other')), detail TEXT)",
+	"'fsync-failure', 'other')), detail TEXT);"
 	"CREATE TABLE metrics (t_ns INTEGER NOT NULL, source TEXT NOT NULL, name TEXT NOT NULL, "
-	"value REAL NOT NULL)",
-	"CREATE INDEX metrics_by_name ON metrics (name, t_ns)",
+	"value REAL NOT NULL);"
+	"CREATE INDEX metrics_by_name ON metrics (name, t_ns);"
 	"CREATE TABLE checks (id INTEGER PRIMARY KEY, checker TEXT NOT NULL, verdict TEXT NOT "
 	"NULL, operations INTEGER, parts INTEGER, seconds REAL, bytes INTEGER, result_json TEXT "
-	"NOT NULL)",
+	"NOT NULL);"
 	"CREATE TABLE artifacts (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL, "
-	"bytes INTEGER)",
-};
+	"bytes INTEGER);";
 
 enum stmt_id {
 	ST_OP,
@@ -155,9 +155,8 @@ int rep_db_create(const char *path, struct rep_db **out)
 		goto err_after_alloc;
 	if ((rc = db_setup(d)) != 0 || (rc = exec(d, "BEGIN")) != 0)
 		goto err_after_alloc;
-	for (size_t i = 0; i < sizeof schema_v1 / sizeof schema_v1[0]; i++)
-		if ((rc = exec(d, schema_v1[i])) != 0)
-			goto err_after_alloc;
+	if ((rc = exec(d, schema_v1)) != 0)
+		goto err_after_alloc;
 	char sql[160];
 	snprintf(sql, sizeof sql,
 		 "INSERT INTO meta VALUES ('schema_version', '%d'), ('created_by', "
