@@ -411,6 +411,11 @@ void topo_avail_print(const struct topo_avail_result *r, FILE *f);
  * of R. Every host-to-host packet crosses at least its ToR.
  */
 
+/* A one-line account of the last fabric failure in the calling thread (the
+ * step, the object and the kernel's or libnl's reason); "" when none. The
+ * string is thread-local, valid until the next fabric call in the thread. */
+const char *topo_fabric_error(void);
+
 /* Makes the namespace name for (run, name) into buf (TOPO_NSNAME_MAX).
  * Returns 0, TOPO_EINVAL (bad run or name). */
 int topo_ns_name(char *buf, size_t len, const char *run, const char *name);
