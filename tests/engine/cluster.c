@@ -78,6 +78,11 @@ struct cl_cluster {
 	struct cl_stats st;
 	int healing;
 	char err[256];
+	uint64_t cap_client, cap_seq;
+	int cap_done;
+	struct ph_reply cap;
+	uint8_t *cap_res;
+	size_t cap_len;
 };
 
 static uint64_t rnd(struct cl_cluster *cl)
@@ -404,6 +409,17 @@ static void client_send(struct cl_cluster *cl, struct client *c)
 
 static void client_reply(struct cl_cluster *cl, const struct ph_reply *rep)
 {
+	if (cl->cap_client != 0 && rep->client == cl->cap_client && rep->seq == cl->cap_seq &&
+	    !cl->cap_done) {
+		cl->cap = *rep;
+		cl->cap_done = 1;
+		size_t n = rep->result_len < cl->cap_len ? rep->result_len : cl->cap_len;
+		if (n)
+			memcpy(cl->cap_res, rep->result, n);
+		cl->cap.result = n ? cl->cap_res : NULL;
+		cl->cap.result_len = n;
+		return;
+	}
 	if (rep->client == 0 || rep->client > cl->o.clients)
 		return;
 	struct client *c = &cl->cli[rep->client - 1];
@@ -688,4 +704,68 @@ void cl_stats(const struct cl_cluster *cl, struct cl_stats *out)
 struct ph_cell *cl_cell(struct cl_cluster *cl, size_t i)
 {
 	return i < cl->o.n ? cl->r[i].cell : NULL;
+}
+
+size_t cl_leader(struct cl_cluster *cl)
+{
+	for (size_t i = 0; i < cl->o.n; i++) {
+		struct ph_cell_status s;
+		ph_cell_status(cl->r[i].cell, &s);
+		if (s.role == PH_ROLE_LEADER)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+void cl_settle(struct cl_cluster *cl, uint64_t ms)
+{
+	for (uint64_t t = 0; t <= ms; t++) {
+		while (cl->net_n > 0 && !cl->err[0])
+			deliver_one(cl);
+		for (size_t i = 0; i < cl->o.n; i++)
+			sync_disk(cl, i);
+		if (t < ms)
+			advance_ms(cl);
+	}
+}
+
+int cl_submit(struct cl_cluster *cl, size_t to, uint64_t client, uint64_t seq, int consistency,
+	      uint64_t token, const uint8_t *txn, size_t len, struct ph_reply *out, uint8_t *res,
+	      size_t cap)
+{
+	if (client <= cl->o.clients)
+		return -1;
+	for (int k = 0; to == SIZE_MAX && cl_leader(cl) == SIZE_MAX && k < 5000; k++)
+		cl_settle(cl, 1);
+	size_t i = to == SIZE_MAX ? cl_leader(cl) : to;
+	if (i >= cl->o.n)
+		return -1;
+	cl->cap_client = client;
+	cl->cap_seq = seq;
+	cl->cap_done = 0;
+	cl->cap_res = res;
+	cl->cap_len = cap;
+	struct ph_event ev = {.type = PH_EV_REQUEST, .now = cl->now};
+	ev.request.client = client;
+	ev.request.seq = seq;
+	ev.request.consistency = consistency;
+	ev.request.token = token;
+	ev.request.txn = txn;
+	ev.request.len = len;
+	step(cl, i, &ev);
+	for (int k = 0; !cl->cap_done && !cl->err[0] && k < 5000; k++) {
+		if (cl->net_n > 0) {
+			deliver_one(cl);
+			continue;
+		}
+		for (size_t j = 0; j < cl->o.n; j++)
+			sync_disk(cl, j);
+		if (!cl->cap_done && cl->net_n == 0)
+			advance_ms(cl);
+	}
+	cl->cap_client = 0;
+	if (!cl->cap_done)
+		return -1;
+	*out = cl->cap;
+	return 0;
 }

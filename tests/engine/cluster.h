@@ -62,6 +62,17 @@ int cl_run(struct cl_cluster *cl, uint64_t max_ms, char *err, size_t errlen);
 /* The invariants above; 0 or -1 with a message. */
 int cl_check(struct cl_cluster *cl, char *err, size_t errlen);
 void cl_stats(const struct cl_cluster *cl, struct cl_stats *out);
+/* Submit one request as client `client` (any id above opts.clients) to
+ * replica `to` (SIZE_MAX: whichever leads, electing one first), and run the
+ * cluster until its answer comes back (bounded). 0 with *out (result copied to
+ * res, cap bytes; out->result points there), or -1. */
+int cl_submit(struct cl_cluster *cl, size_t to, uint64_t client, uint64_t seq, int consistency,
+	      uint64_t token, const uint8_t *txn, size_t len, struct ph_reply *out, uint8_t *res,
+	      size_t cap);
+/* Deliver everything in flight, sync every disk, advance ms of time. */
+void cl_settle(struct cl_cluster *cl, uint64_t ms);
+/* Index of the leader, or SIZE_MAX. */
+size_t cl_leader(struct cl_cluster *cl);
 /* The cell of replica i (0-based), for inspection. */
 struct ph_cell *cl_cell(struct cl_cluster *cl, size_t i);
 
