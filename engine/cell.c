@@ -294,7 +294,8 @@ void ph__truncate(struct ph_cell *c, ph_slot s)
 		drop = c->log_n;
 	for (size_t i = 0; i < drop; i++)
 		ph__free(&c->a, c->log[i].value);
-	memmove(c->log, c->log + drop, (c->log_n - drop) * sizeof *c->log);
+	if (c->log_n > drop)
+		memmove(c->log, c->log + drop, (c->log_n - drop) * sizeof *c->log);
 	c->log_n -= drop;
 	c->base = s;
 	c->snapshot_dirty = 1;

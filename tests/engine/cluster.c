@@ -663,12 +663,13 @@ int cl_check(struct cl_cluster *cl, char *err, size_t errlen)
 			}
 		}
 		uint64_t last = n ? seqs[n - 1] : 0;
-		qsort(seqs, n, sizeof *seqs, cmp_u64);
+		if (n > 0)
+			qsort(seqs, n, sizeof *seqs, cmp_u64);
 		for (size_t j = 1; j < n; j++)
 			if (seqs[j] == seqs[j - 1])
 				fail(cl, "client %" PRIu64 ": seq %" PRIu64 " committed twice", c->id, seqs[j]);
 		for (size_t j = 0; j < c->acked_n; j++)
-			if (bsearch(&c->acked[j], seqs, n, sizeof *seqs, cmp_u64) == NULL)
+			if (n == 0 || bsearch(&c->acked[j], seqs, n, sizeof *seqs, cmp_u64) == NULL)
 				fail(cl, "client %" PRIu64 ": acknowledged seq %" PRIu64 " not committed in the log",
 				     c->id, c->acked[j]);
 		/* the final state: c<id> counts the commits, s<id> is the last */
