@@ -89,6 +89,7 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 	if (rc != 0)
 		return rc == TOPO_EDIVERSITY ? TOPO_ECONSTRAINT : rc;
 	uint64_t rng = p.seed ^ 0xA5A5F00DBEEFull;
+	size_t inited = 0;
 	struct volume *vols = malloc(p.volumes * sizeof *vols);
 	struct topo_colony *col = calloc(res.n_sizes, sizeof *col);
 	bool *agg_down = calloc(p.aggs, sizeof *agg_down);
@@ -109,7 +110,6 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 		}
 		vols[v] = (struct volume){ pts[0], pts[1], pts[2] };
 	}
-	size_t inited = 0;
 	for (uint32_t s = 0; s < res.n_sizes; s++) {
 		struct topo_place_params pp = { .jury_size = res.jury_sizes[s], .swap_candidates = 20,
 						.seed = p.seed + s };

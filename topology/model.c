@@ -78,6 +78,8 @@ static int ynode_push(struct ynode *parent, struct ynode *kid)
 }
 
 struct yparse {
+	const char *buf;        /* the input, for source slices */
+	size_t len;
 	struct fy_parser *fyp;
 	struct fy_diag *fyd;
 	const char *file;
@@ -110,6 +112,15 @@ static int syntax_error(struct yparse *yp, struct topo_pos fallback)
 			  "YAML syntax error");
 }
 
+/* Does the single-quoted scalar source s (quotes included) hold a ''? */
+static bool has_quote_escape(const char *s, size_t n)
+{
+	for (size_t i = 1; i + 2 < n; i++)
+		if (s[i] == '\'' && s[i + 1] == '\'')
+			return true;
+	return false;
+}
+
 /* Builds the node that starts with event e (consumed here). */
 static int ybuild(struct yparse *yp, struct fy_event *e, int depth, struct ynode **out)
 {
@@ -133,10 +144,24 @@ static int ybuild(struct yparse *yp, struct fy_event *e, int depth, struct ynode
 	y->pos = pos;
 	if (e->type == FYET_SCALAR) {
 		size_t len = 0;
-		const char *t = e->scalar.value ? fy_token_get_text(e->scalar.value, &len) : "";
-		if (t == NULL) {
-			t = "";
-			len = 0;
+		const char *t = "";
+		const struct fy_mark *sm = fy_event_start_mark(e), *em = fy_event_end_mark(e);
+		if (e->scalar.value != NULL &&
+		    fy_token_scalar_style(e->scalar.value) == FYSS_SINGLE_QUOTED && sm && em &&
+		    sm->input_pos < em->input_pos && em->input_pos <= yp->len &&
+		    has_quote_escape(yp->buf + sm->input_pos, em->input_pos - sm->input_pos)) {
+			/* libfyaml 0.7.12 leaks the text it builds for a
+			 * single-quoted scalar with '' escapes (fuzz/topology);
+			 * no value in a rack model may hold a quote, so keep the
+			 * source as written, for the error message it will get */
+			t = yp->buf + sm->input_pos;
+			len = em->input_pos - sm->input_pos;
+		} else if (e->scalar.value != NULL) {
+			t = fy_token_get_text(e->scalar.value, &len);
+			if (t == NULL) {
+				t = "";
+				len = 0;
+			}
 		}
 		y->kind = Y_SCALAR;
 		y->text = malloc(len + 1);
@@ -266,7 +291,7 @@ static int yparse_doc(const char *buf, size_t len, const char *file,
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.colorize = false;
-	struct yparse yp = { .file = file, .diag = diag };
+	struct yparse yp = { .buf = buf, .len = len, .file = file, .diag = diag };
 	yp.fyd = fy_diag_create(&dcfg);
 	if (yp.fyd == NULL)
 		return topo__diag(diag, TOPO_ENOMEM, file, nopos, "out of memory");
