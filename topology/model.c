@@ -112,10 +112,12 @@ static int syntax_error(struct yparse *yp, struct topo_pos fallback)
 			  "YAML syntax error");
 }
 
-/* Does the single-quoted scalar source s (quotes included) hold a ''? */
+/* Does the single-quoted scalar source s hold a ''? (A false positive,
+ * such as the empty '', costs nothing: no valid value holds a quote or is
+ * empty.) */
 static bool has_quote_escape(const char *s, size_t n)
 {
-	for (size_t i = 1; i + 2 < n; i++)
+	for (size_t i = 0; i + 1 < n; i++)
 		if (s[i] == '\'' && s[i + 1] == '\'')
 			return true;
 	return false;
