@@ -415,6 +415,17 @@ static const char capture_usage[] =
 	"  --max-mb N   default 16\n"
 	"  --ready FILE created once capturing\n";
 
+#ifdef CHAOS_HAVE_RUNNER
+static const char client_usage[] =
+	"One workload client (the runner starts them inside client hosts): drives\n"
+	"transactions against its cells through the node client library and appends\n"
+	"one history line per operation to --out (docs/chaos.md).\n"
+	"  --nodes A:P,...  --cells C,...  --out FILE  --process P  --keys K\n"
+	"  --mix R,P,C,I,X (read, put, cas, increment, compound weights)\n"
+	"  --rate OPS/S (0 = closed loop)  --duration S  --timeout-ms MS  --seed S\n"
+	"  --dist uniform|zipf  --zipf-s S  --client-id ID\n";
+#endif
+
 static const char down_usage[] =
 	"Takes a fabric down. --all removes everything physalia-chaos or the\n"
 	"topology fabric may have left behind (namespaces chaos-*, processes\n"
@@ -470,6 +481,10 @@ static const struct subcommand table[] = {
 	  impair_usage, chaos_impair_cli, NULL },
 	{ "capture", "capture --out FILE [--iface eth0] [--max-mb N]  (bounded pcap of one host)",
 	  capture_usage, chaos_capture_cli, NULL },
+#ifdef CHAOS_HAVE_RUNNER
+	{ "client", "client --nodes A:P,.. --cells C,.. --out FILE [options]  (one workload client)",
+	  client_usage, chaos_client_cli, NULL },
+#endif
 	{ "version", "version", "", cmd_version, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -40,6 +40,11 @@ int chaos_cleanup_all(int verbose);
 int chaos_nightly_cli(int argc, char **argv);
 int chaos_impair_cli(int argc, char **argv);
 int chaos_capture_cli(int argc, char **argv);
+/* The workload client and the runner: only in binaries built with the
+ * topology fabric, the node client library, the engine and the run database
+ * (CHAOS_HAVE_RUNNER). */
+int chaos_client_cli(int argc, char **argv);
+int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options *o);
 
 /* Parses one policy line "SRC/LEN DST/LEN k=v ..." (the impair control
  * protocol and --policy). Returns 0 or CHAOS_EINVAL with err set. */

@@ -18,7 +18,8 @@ enum chaos_event_kind {
 /* One fault while it runs. */
 struct chaos_active {
 	const struct chaos_fault *f;
-	int64_t id;          /* the fault's id (run database) */
+	int64_t id;          /* the fault's number in the campaign, 1-based */
+	int64_t db_id;       /* its row in the run database */
 	int64_t start_ns;
 	char tag[32];        /* netfilter rule comment suffix */
 	uint8_t set[CHAOS_HOSTS_MAX]; /* hosts hit (2 = a bridge's middle) */

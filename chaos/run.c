@@ -18,24 +18,30 @@ int chaos_run(const struct chaos_campaign *c, const struct chaos_run_options *o)
 		chaos_campaign_write(c, stdout);
 		return 0;
 	}
-	const char *missing[3];
+#ifdef CHAOS_HAVE_RUNNER
+	return chaos_runner(c, o);
+#else
+	const char *missing[4];
 	int n = 0;
-#ifndef CHAOS_HAVE_TOPOLOGY
-	missing[n++] = "topology (the fabric)";
+#ifndef CHAOS_HAVE_FABRIC
+	missing[n++] = "topology's fabric";
 #endif
 #ifndef CHAOS_HAVE_NODE
 	missing[n++] = "node (physalia-node and its client library)";
 #endif
-#ifndef CHAOS_HAVE_REPORTS
-	missing[n++] = "reports (run database, checker, report)";
+#ifndef CHAOS_HAVE_ENGINE
+	missing[n++] = "engine (transactions)";
 #endif
-	if (n > 0) {
+#ifndef CHAOS_HAVE_RUNDB
+	missing[n++] = "reports' run database";
+#endif
+	{
 		fprintf(stderr, "physalia-chaos run: not built yet: this binary lacks");
 		for (int i = 0; i < n; i++)
 			fprintf(stderr, "%s %s", i ? "," : "", missing[i]);
 		fprintf(stderr, ".\nThe campaign was parsed and validated; nothing was started.\n");
 		return 2;
 	}
-	fprintf(stderr, "physalia-chaos run: the runner is not integrated yet\n");
 	return 2;
+#endif
 }
