@@ -76,7 +76,7 @@ static int load_input(const char *input, struct topo_model **t, struct chaos_cam
 		struct topo_diag d = { 0 };
 		char dbuf[600];
 		int rc;
-		if (c->rack_model[0] == '\0') {
+		if (c->rack_model[0] == '\0' || strcmp(c->rack_model, "default") == 0) {
 			rc = topo_model_default(t);
 			snprintf(origin, originlen, "campaign %s (the default rack model)", input);
 		} else {

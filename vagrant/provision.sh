@@ -8,11 +8,13 @@
 #      /etc/physalia/network.sh and re-applied at boot (systemd unit);
 #   2. dependencies: the project's own scripts/install-deps.sh --no-optional;
 #   3. physalia: built from the source of one commit (or a binary built from
-#      it) and installed under PREFIX, the commit kept in
-#      PREFIX/share/physalia/COMMIT; skipped when that commit is installed;
+#      it) and installed under PREFIX (physalia-node in sbin, physalia and
+#      physalia-chaos in bin), the commit kept in PREFIX/share/physalia/COMMIT;
+#      skipped when that commit is installed;
 #   4. the node: started under supervision with the given config, by systemd
-#      when it is PID 1 (physalia-node.service, Restart=always), else by
-#      start-stop-daemon and a restart loop (PREFIX/lib/physalia/supervise).
+#      when it is PID 1 (the project's node/physalia-node.service with
+#      ExecStart pointed at PREFIX and CONFIG), else by start-stop-daemon and
+#      a restart loop (PREFIX/lib/physalia/supervise, logs in STATE/node.log).
 #
 # Usage: provision.sh --src TARBALL|DIR [options]
 #   --commit HASH        the commit of the source (default: SRC's COMMIT file
@@ -24,6 +26,7 @@
 #   --route DST/LEN=VIA  a route; DST equal to a NIC's own subnet replaces the
 #                        connected route so the segment goes through VIA
 #   --network-only       do step 1 only
+#   --etc DIR            where network.sh is kept (default /etc/physalia)
 #   --no-deps            skip step 2 (the tests, where deps are installed)
 #   --binary PATH        install this physalia-node (built from --commit)
 #                        instead of building from the source
@@ -36,7 +39,7 @@
 set -euo pipefail
 
 src= commit= kind=host network_only=0 deps=1 binary= prefix=/usr/local
-state=/var/lib/physalia node_config= supervisor=auto stop_node=0
+state=/var/lib/physalia node_config= supervisor=auto stop_node=0 etc=/etc/physalia
 nics=() addrs=() routes=()
 
 die() { echo "provision: $*" >&2; exit 2; }
@@ -51,6 +54,7 @@ while (($#)); do
 	--addr) addrs+=("$2"); shift ;;
 	--route) routes+=("$2"); shift ;;
 	--network-only) network_only=1 ;;
+	--etc) etc=$2; shift ;;
 	--no-deps) deps=0 ;;
 	--binary) binary=$2; shift ;;
 	--prefix) prefix=$2; shift ;;
@@ -101,6 +105,8 @@ fi
 
 # ------------------------------------------------------------- network
 # Writes the commands into one script so that boot re-applies exactly them.
+# Vagrant has already given each NIC its address (auto_config); this adds
+# what Vagrant cannot say: forwarding, extra host addresses, routes.
 network_script() {
 	echo "#!/bin/sh"
 	echo "# physalia machine network ($kind), written by provision.sh"
@@ -156,18 +162,18 @@ ipcalc_net() {
 }
 
 if ((${#nics[@]})); then
-	mkdir -p /etc/physalia
+	mkdir -p "$etc"
 	tmp=$(mktemp)
 	network_script >"$tmp"
-	if cmp -s "$tmp" /etc/physalia/network.sh; then
+	if cmp -s "$tmp" "$etc/network.sh"; then
 		rm -f "$tmp"
 		say "network: unchanged"
 	else
-		install -m 0755 "$tmp" /etc/physalia/network.sh
+		install -m 0755 "$tmp" "$etc/network.sh"
 		rm -f "$tmp"
-		say "network: written to /etc/physalia/network.sh"
+		say "network: written to $etc/network.sh"
 	fi
-	sh /etc/physalia/network.sh
+	sh "$etc/network.sh"
 	if [[ -d /run/systemd/system ]]; then
 		cat >/etc/systemd/system/physalia-network.service <<-EOF
 			[Unit]
@@ -177,7 +183,7 @@ if ((${#nics[@]})); then
 			[Service]
 			Type=oneshot
 			RemainAfterExit=yes
-			ExecStart=/bin/sh /etc/physalia/network.sh
+			ExecStart=/bin/sh $etc/network.sh
 			[Install]
 			WantedBy=multi-user.target
 		EOF
@@ -226,13 +232,13 @@ installed=$(cat "$sharedir/COMMIT" 2>/dev/null || true)
 changed=0
 if [[ -n $binary ]]; then
 	[[ -x $binary ]] || die "--binary $binary: not an executable"
-	if [[ $installed == "$commit" ]] && cmp -s "$binary" "$prefix/bin/physalia-node"; then
-		say "physalia-node of $commit already installed"
+	if [[ $installed == "$commit" ]] && cmp -s "$binary" "$prefix/sbin/physalia-node"; then
+		say "physalia $commit already installed"
 	else
-		install -D -m 0755 "$binary" "$prefix/bin/physalia-node"
+		install -D -m 0755 "$binary" "$prefix/sbin/physalia-node"
 		changed=1
 	fi
-elif [[ $installed == "$commit" && -x $prefix/bin/physalia-node ]]; then
+elif [[ $installed == "$commit" && -x $prefix/sbin/physalia-node ]]; then
 	say "physalia $commit already installed"
 else
 	build=$state/build
@@ -243,8 +249,13 @@ else
 	for t in physalia-node physalia-chaos physalia; do
 		grep -qx "$t" <<<"$targets" || continue
 		cmake --build "$build" --target "$t" -j"$(nproc)" >/dev/null
-		install -D -m 0755 "$(find "$build" -type f -name "$t" -perm -u+x | head -1)" "$prefix/bin/$t"
+		dir=bin
+		[[ $t == physalia-node ]] && dir=sbin
+		install -D -m 0755 "$(find "$build" -type f -name "$t" -perm -u+x | head -1)" "$prefix/$dir/$t"
 	done
+	if [[ -f $srcdir/node/physalia-node.service ]]; then
+		install -D -m 0644 "$srcdir/node/physalia-node.service" "$sharedir/physalia-node.service"
+	fi
 	changed=1
 fi
 if ((changed)); then
@@ -258,22 +269,22 @@ fi
 [[ -f $node_config ]] || die "--start-node $node_config: no such file"
 node_config=$(readlink -f "$node_config")
 mkdir -p "$rundir" "$libdir"
+# A changed config (or another config file) restarts the node.
+sum=$(printf '%s\n' "$node_config" | cat - "$node_config" | sha256sum | cut -d' ' -f1)
+if [[ $(cat "$rundir/config.sha256" 2>/dev/null || true) != "$sum" ]]; then
+	echo "$sum" >"$rundir/config.sha256"
+	changed=1
+fi
 
 if [[ $supervisor == systemd ]]; then
+	# The node's own unit (hardened, DynamicUser, StateDirectory=physalia:
+	# the config's data_dir belongs under /var/lib/physalia), pointed at our
+	# binary and config, restarted whenever it exits.
+	[[ -f $srcdir/node/physalia-node.service ]] || die "the source of $commit has no node/physalia-node.service"
 	tmp=$(mktemp)
-	cat >"$tmp" <<-EOF
-		[Unit]
-		Description=physalia-node (cell replicas)
-		After=network-online.target physalia-network.service
-		Wants=network-online.target
-		[Service]
-		ExecStart=$prefix/bin/physalia-node $node_config
-		Restart=always
-		RestartSec=1
-		LimitNOFILE=65536
-		[Install]
-		WantedBy=multi-user.target
-	EOF
+	sed -e "s|^ExecStart=.*|ExecStart=$prefix/sbin/physalia-node --config $node_config|" \
+		-e "s|^Restart=.*|Restart=always|" \
+		"$srcdir/node/physalia-node.service" >"$tmp"
 	if ! cmp -s "$tmp" "$unit"; then
 		install -m 0644 "$tmp" "$unit"
 		systemctl daemon-reload
@@ -309,7 +320,7 @@ stop() {
 }
 trap stop TERM INT
 while :; do
-	"$bin" "$config" >>"$log" 2>&1 &
+	"$bin" --config "$config" >>"$log" 2>&1 &
 	child=$!
 	echo "$child" >"$pidfile"
 	wait "$child"
@@ -330,6 +341,6 @@ if start-stop-daemon --status --pidfile "$supervise_pidfile"; then
 	exit 0
 fi
 start-stop-daemon --start --background --make-pidfile --pidfile "$supervise_pidfile" \
-	--startas "$libdir/supervise" -- "$prefix/bin/physalia-node" "$node_config" \
+	--startas "$libdir/supervise" -- "$prefix/sbin/physalia-node" "$node_config" \
 	"$rundir/node.pid" "$state/node.log"
 say "node started (supervise, supervisor pid $(cat "$supervise_pidfile"))"

@@ -163,3 +163,76 @@ err_close_pipes:
 	free(be.p);
 	return rc;
 }
+
+int vag_run_files(const char *const *argv, const char *in_path, const char *out_path,
+		  char **errout, int *status)
+{
+	int in = open(in_path ? in_path : "/dev/null", O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return VAG_ESYS;
+	int out = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		       0644);
+	if (out < 0) {
+		close(in);
+		return VAG_ESYS;
+	}
+	int perr[2];
+	if (pipe(perr) < 0) {
+		close(in);
+		close(out);
+		return VAG_ESYS;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(in);
+		close(out);
+		close(perr[0]);
+		close(perr[1]);
+		return VAG_ESYS;
+	}
+	if (pid == 0) {
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(perr[1], 2);
+		close(perr[0]);
+		close(perr[1]);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(in);
+	close(out);
+	close(perr[1]);
+	struct buf be = { 0 };
+	int rc = VAG_OK;
+	char chunk[4096];
+	for (;;) {
+		ssize_t n = read(perr[0], chunk, sizeof(chunk));
+		if (n > 0) {
+			if (buf_add(&be, chunk, (size_t)n) != VAG_OK)
+				rc = VAG_ENOMEM;
+		} else if (n == 0 || errno != EINTR) {
+			break;
+		}
+	}
+	close(perr[0]);
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR) {
+			free(be.p);
+			return VAG_ESYS;
+		}
+	if (rc != VAG_OK) {
+		free(be.p);
+		return rc;
+	}
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	if (errout != NULL) {
+		if (be.p == NULL && buf_add(&be, "", 0) != VAG_OK)
+			return VAG_ENOMEM;
+		*errout = be.p;
+	} else {
+		free(be.p);
+	}
+	return VAG_OK;
+}

@@ -13,4 +13,12 @@
 int vag_run(const char *const *argv, const char *in, size_t inlen, char **out,
 	    char **errout, int *status);
 
+/* Runs argv with stdin from in_path (NULL: /dev/null) and stdout written to
+ * out_path (created or truncated; NULL: discarded), stderr captured into
+ * *errout (may be NULL). For files of any size. Returns 0 (whatever the
+ * exit code), VAG_ESYS, VAG_ENOMEM. */
+int vag_run_files(const char *const *argv, const char *in_path, const char *out_path,
+		  char **errout, int *status);
+
+
 #endif

@@ -182,6 +182,104 @@ int vag_write_vagrantfile(const struct vag_model *m, const struct vag_layout *l,
 			  const struct vag_gen_opts *o, const char *commit,
 			  const char *path, char *err, size_t errlen);
 
+/* ------------------------------------------------------- the ssh backend */
+
+/* Machines reached over ssh: the VMs of a generated vagrant/ directory
+ * (`vagrant ssh-config` names them), or any hosts with sshd. Every remote
+ * command runs through one multiplexed connection per machine (ssh
+ * ControlMaster), non-interactively (BatchMode), as root (sudo -n when the
+ * login user is not root, as with Vagrant's `vagrant` user).
+ *
+ * Processes started on a machine are named; their pid file and log live in
+ * remote_dir/NAME.pid and remote_dir/NAME.log there. */
+struct vag_ssh_opts {
+	const char *ssh_config;   /* ssh -F file, or NULL */
+	const char *identity;     /* ssh -i key, or NULL */
+	const char *known_hosts;  /* UserKnownHostsFile (checked strictly), or NULL */
+	const char *control_dir;  /* where ControlMaster sockets live (short path) */
+	const char *remote_dir;   /* NULL: /var/lib/physalia/chaos */
+	const char *impair_cmd;   /* NULL: "physalia-chaos" (runs `... impair`) */
+	int connect_timeout_s;    /* 0: 10 */
+	int sudo;                 /* run remote commands with sudo -n */
+};
+
+struct vag_ssh;
+
+/* Opens a backend (no connection yet: each machine is reached on first
+ * use). Options are copied. Returns 0, VAG_EINVAL, VAG_ENOMEM. */
+int vag_ssh_open(const struct vag_ssh_opts *o, struct vag_ssh **out);
+
+/* Stops every impairment engine it started, closes the ssh connections,
+ * frees b. Processes started with vag_ssh_start keep running (stop them
+ * first). NULL is a no-op. */
+void vag_ssh_close(struct vag_ssh *b);
+
+/* Runs argv on machine dest (an ssh destination: a Host of ssh_config or
+ * user@address), each argument quoted for the remote shell, stdin from
+ * in/inlen (may be NULL). *out (may be NULL) gets stdout (malloc'ed, caller
+ * frees); *status the remote exit code. Returns 0 (whatever the exit
+ * code), VAG_ESSH (ssh itself failed: exit 255, err has its message),
+ * VAG_ESYS, VAG_ENOMEM, VAG_EINVAL. */
+int vag_ssh_exec(struct vag_ssh *b, const char *dest, const char *const *argv,
+		 const char *in, size_t inlen, char **out, int *status, char *err,
+		 size_t errlen);
+
+/* Starts argv in the background on dest as process `name` ([A-Za-z0-9_.-]),
+ * detached from the ssh session (setsid), stdout and stderr appended to
+ * its log; *pid (may be NULL) gets its remote pid. Refuses (VAG_EINVAL) when
+ * a process of that name is alive there. Returns 0, VAG_EINVAL, VAG_ESSH,
+ * VAG_ETOOL (it did not start), VAG_ESYS, VAG_ENOMEM. */
+int vag_ssh_start(struct vag_ssh *b, const char *dest, const char *name,
+		  const char *const *argv, long *pid, char *err, size_t errlen);
+
+/* Sends signal sig (a number) to process `name` on dest. *alive (may be
+ * NULL) says whether it was running. Returns 0, VAG_ENOTFOUND (never
+ * started or already gone: no signal sent), VAG_ESSH, VAG_ESYS. */
+int vag_ssh_signal(struct vag_ssh *b, const char *dest, const char *name, int sig,
+		   char *err, size_t errlen);
+
+/* Whether process `name` is running on dest. Returns 0 and *alive, or
+ * VAG_ESSH, VAG_ESYS. */
+int vag_ssh_alive(struct vag_ssh *b, const char *dest, const char *name, int *alive,
+		  char *err, size_t errlen);
+
+/* Copies remote_path on dest into local_path (created or truncated), and
+ * local_path to remote_path (vag_ssh_put, mode 0644, parent made). Returns
+ * 0, VAG_ENOTFOUND (no such remote file), VAG_ESSH, VAG_ESYS, VAG_ENOMEM. */
+int vag_ssh_fetch(struct vag_ssh *b, const char *dest, const char *remote_path,
+		  const char *local_path, char *err, size_t errlen);
+int vag_ssh_put(struct vag_ssh *b, const char *dest, const char *local_path,
+		const char *remote_path, char *err, size_t errlen);
+
+/* Partitions on a router machine: DROP forwarded packets from src/srclen
+ * to dst/dstlen (never on a sender's OUTPUT), tagged so that
+ * vag_ssh_partition_heal removes exactly the rules of that tag. Returns 0,
+ * VAG_EINVAL, VAG_ETOOL (iptables failed, err says why), VAG_ESSH. */
+int vag_ssh_partition(struct vag_ssh *b, const char *router, uint32_t src, int srclen,
+		      uint32_t dst, int dstlen, const char *tag, char *err, size_t errlen);
+int vag_ssh_partition_heal(struct vag_ssh *b, const char *router, const char *tag,
+			   char *err, size_t errlen);
+/* Packets the rules of tag dropped on router so far (the run's evidence). */
+int vag_ssh_partition_count(struct vag_ssh *b, const char *router, const char *tag,
+			    uint64_t *packets, char *err, size_t errlen);
+
+/* Packet faults on a router: the machine's impairment engine, one per
+ * router, started on first use. netem (through `physalia-vagrant netem`,
+ * libnl-route) where the kernel has sch_netem; else chaos/'s NFQUEUE
+ * engine (`physalia-chaos impair`) steered over the ssh session's stdin,
+ * with every forwarded packet queued to it. *engine (may be NULL) gets
+ * "netem" or "nfqueue". policy is chaos's "key=value ..." text (loss
+ * burst delay jitter reorder gap dup corrupt). Returns 0, VAG_EINVAL,
+ * VAG_ETOOL, VAG_ESSH, VAG_ENOMEM. */
+int vag_ssh_impair(struct vag_ssh *b, const char *router, uint32_t src, int srclen,
+		   uint32_t dst, int dstlen, const char *policy, const char **engine,
+		   char *err, size_t errlen);
+/* Removes every packet fault on router (the engine keeps running). */
+int vag_ssh_impair_clear(struct vag_ssh *b, const char *router, char *err, size_t errlen);
+/* The engine's "stats k=v ..." line (NFQUEUE) into buf. */
+int vag_ssh_impair_stats(struct vag_ssh *b, const char *router, char *buf, size_t len,
+			 char *err, size_t errlen);
+
 /* ---------------------------------------------------------------- the CLI */
 
 /* Parses a --shape "ROWSxRACKSxNODES+CLIENTS" (e.g. "2x10x8+2") into out.

@@ -1,0 +1,321 @@
+/* The ssh backend against machines emulated by machines.sh: a generated
+ * vagrant/ directory (1 row, 3 racks, a node and a client host per rack)
+ * brought up as namespaces with an sshd each, provisioned by provision.sh.
+ * Runs inside the controller's namespace; every packet stays in namespaces
+ * the test made (198.18.0.0/15).
+ *
+ * Usage: test_vagrant_ssh DIR VAGRANTDIR UDPPROBE PHYSALIA_CHAOS */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vagrant.h"
+
+static const char *dir, *vdir, *probe, *chaos;
+
+/* One step of a bounded poll. */
+static void nap(long ms)
+{
+	struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	nanosleep(&t, NULL);
+}
+static struct vag_ssh *b;
+static char err[1024];
+
+/* Host name -> its address and machine, from hosts.tsv. */
+static void host(const char *name, char addr[16], char machine[64])
+{
+	char path[512], line[512];
+	snprintf(path, sizeof(path), "%s/hosts.tsv", vdir);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	int found = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char h[64], rack[64], row[64], power[64], roles[64], a[16], m[64];
+		if (sscanf(line, "%63s %63s %63s %63s %63s %15s %63s", h, rack, row, power, roles, a,
+			   m) == 7 &&
+		    strcmp(h, name) == 0) {
+			strcpy(addr, a);
+			strcpy(machine, m);
+			found = 1;
+		}
+	}
+	fclose(f);
+	ck_assert_msg(found, "host %s not in hosts.tsv", name);
+}
+
+static void setup(void)
+{
+	char cm[512];
+	snprintf(cm, sizeof(cm), "%s/cm", dir);
+	mkdir(cm, 0700);
+	char sc[512];
+	snprintf(sc, sizeof(sc), "%s/ssh_config", dir);
+	struct vag_ssh_opts o = { .ssh_config = sc, .control_dir = cm, .impair_cmd = chaos,
+				  .connect_timeout_s = 5 };
+	/* vag_ssh_open copies the strings. */
+	ck_assert_int_eq(vag_ssh_open(&o, &b), VAG_OK);
+}
+
+static void teardown(void)
+{
+	vag_ssh_close(b);
+	b = NULL;
+}
+
+/* Sends 10 datagrams from machine `from` (address src) to dst:7000 with
+ * ttl; returns the replies counted. */
+static int ping(const char *from, const char *src, const char *dst, int ttl)
+{
+	char t[8];
+	snprintf(t, sizeof(t), "%d", ttl);
+	const char *argv[] = { probe, "ping", src, dst, "7000", "10", t, "300", NULL };
+	char *out = NULL;
+	int status;
+	int rc = vag_ssh_exec(b, from, argv, NULL, 0, &out, &status, err, sizeof(err));
+	ck_assert_msg(rc == VAG_OK, "%s", err);
+	ck_assert_msg(status == 0, "probe on %s: %s", from, err);
+	int sent = -1, received = -1;
+	ck_assert_int_eq(sscanf(out, "sent %d received %d", &sent, &received), 2);
+	ck_assert_int_eq(sent, 10);
+	free(out);
+	return received;
+}
+
+static void start_echo(const char *machine, const char *addr)
+{
+	const char *argv[] = { probe, "echo", addr, "7000", NULL };
+	long pid = 0;
+	int rc = vag_ssh_start(b, machine, "echo", argv, &pid, err, sizeof(err));
+	ck_assert_msg(rc == VAG_OK, "%s", err);
+	ck_assert_int_gt(pid, 1);
+	/* Ready when its log says it listens (bounded poll). */
+	char remote[256], local[512];
+	snprintf(remote, sizeof(remote), "/var/lib/physalia/chaos/echo.log");
+	snprintf(local, sizeof(local), "%s/echo-%s.log", dir, machine);
+	for (int i = 0; i < 100; i++) {
+		if (vag_ssh_fetch(b, machine, remote, local, err, sizeof(err)) == VAG_OK) {
+			FILE *f = fopen(local, "r");
+			char line[128] = "";
+			if (f != NULL) {
+				if (fgets(line, sizeof(line), f) == NULL)
+					line[0] = '\0';
+				fclose(f);
+			}
+			if (strstr(line, "listening") != NULL)
+				return;
+		}
+		nap(50);
+	}
+	ck_abort_msg("echo on %s did not start", machine);
+}
+
+static void stop_echo(const char *machine)
+{
+	ck_assert_int_eq(vag_ssh_signal(b, machine, "echo", SIGKILL, err, sizeof(err)), VAG_OK);
+	int alive = 1;
+	for (int i = 0; i < 100 && alive; i++) {
+		ck_assert_int_eq(vag_ssh_alive(b, machine, "echo", &alive, err, sizeof(err)), VAG_OK);
+		if (alive)
+			nap(20);
+	}
+	ck_assert_int_eq(alive, 0);
+}
+
+START_TEST(exec_reaches_each_machine)
+{
+	const char *hosts[] = { "r1-n1", "r1-c1", "r2-n1", "r3-c1" };
+	for (size_t i = 0; i < 4; i++) {
+		char addr[16], m[64];
+		host(hosts[i], addr, m);
+		const char *argv[] = { "ip", "-o", "-4", "addr", "show", "dev", "eth1", NULL };
+		char *out = NULL;
+		int status;
+		ck_assert_int_eq(vag_ssh_exec(b, m, argv, NULL, 0, &out, &status, err, sizeof(err)),
+				 VAG_OK);
+		ck_assert_int_eq(status, 0);
+		char want[32];
+		snprintf(want, sizeof(want), " %s/24 ", addr);
+		ck_assert_msg(strstr(out, want) != NULL, "%s: %s", m, out);
+		free(out);
+	}
+	/* Arguments reach the remote command unchanged, stdin too. */
+	const char *argv[] = { "sh", "-c", "printf '%s|' \"$@\"; cat", "x", "a b", "it's", "$HOME",
+			       NULL };
+	char *out = NULL;
+	int status;
+	ck_assert_int_eq(vag_ssh_exec(b, "r1-n1", argv, "in\n", 3, &out, &status, err, sizeof(err)),
+			 VAG_OK);
+	ck_assert_str_eq(out, "a b|it's|$HOME|in\n");
+	free(out);
+	const char *f[] = { "false", NULL };
+	ck_assert_int_eq(vag_ssh_exec(b, "r1-n1", f, NULL, 0, NULL, &status, err, sizeof(err)),
+			 VAG_OK);
+	ck_assert_int_eq(status, 1);
+	/* A machine that does not answer is ssh's failure, not the command's. */
+	ck_assert_int_eq(vag_ssh_exec(b, "absent", f, NULL, 0, NULL, &status, err, sizeof(err)),
+			 VAG_ESSH);
+	ck_assert_int_eq(vag_ssh_exec(b, "-oProxyCommand=x", f, NULL, 0, NULL, &status, err,
+				      sizeof(err)),
+			 VAG_EINVAL);
+}
+END_TEST
+
+/* Routers are real L3 hops: TTL 1 dies at the ToR inside a rack; across
+ * racks the packet needs TTL 4 (ToR, spine, ToR). */
+START_TEST(routes_cross_tor_and_spine)
+{
+	char n1[16], m1[64], c1[16], mc1[64], n2[16], m2[64];
+	host("r1-n1", n1, m1);
+	host("r1-c1", c1, mc1);
+	host("r2-n1", n2, m2);
+	start_echo(mc1, c1);
+	start_echo(m2, n2);
+	ck_assert_int_eq(ping(m1, n1, c1, 1), 0);
+	ck_assert_int_eq(ping(m1, n1, c1, 2), 10);
+	ck_assert_int_eq(ping(m1, n1, n2, 3), 0);
+	ck_assert_int_eq(ping(m1, n1, n2, 4), 10);
+	stop_echo(mc1);
+	stop_echo(m2);
+}
+END_TEST
+
+START_TEST(processes_start_signal_fetch_put)
+{
+	char n2[16], m2[64];
+	host("r2-n1", n2, m2);
+	start_echo(m2, n2);
+	const char *argv[] = { probe, "echo", n2, "7001", NULL };
+	ck_assert_int_eq(vag_ssh_start(b, m2, "echo", argv, NULL, err, sizeof(err)), VAG_EINVAL);
+	const char *nosuch[] = { "/nonexistent/physalia-node", NULL };
+	ck_assert_int_eq(vag_ssh_start(b, m2, "other", nosuch, NULL, err, sizeof(err)), VAG_ETOOL);
+	ck_assert_int_eq(vag_ssh_start(b, m2, "../x", argv, NULL, err, sizeof(err)), VAG_EINVAL);
+	/* SIGSTOP and SIGCONT reach it; SIGKILL ends it. */
+	ck_assert_int_eq(vag_ssh_signal(b, m2, "echo", SIGSTOP, err, sizeof(err)), VAG_OK);
+	ck_assert_int_eq(vag_ssh_signal(b, m2, "echo", SIGCONT, err, sizeof(err)), VAG_OK);
+	stop_echo(m2);
+	ck_assert_int_eq(vag_ssh_signal(b, m2, "echo", SIGKILL, err, sizeof(err)), VAG_ENOTFOUND);
+	ck_assert_int_eq(vag_ssh_signal(b, m2, "never", SIGKILL, err, sizeof(err)), VAG_ENOTFOUND);
+
+	/* Files both ways, byte for byte; each machine has its own disk. */
+	char local[512], back[512];
+	snprintf(local, sizeof(local), "%s/put.bin", dir);
+	snprintf(back, sizeof(back), "%s/back.bin", dir);
+	FILE *f = fopen(local, "wb");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 300000; i++)
+		fputc((i * 7919) & 255, f);
+	fclose(f);
+	ck_assert_int_eq(vag_ssh_put(b, m2, local, "/var/lib/physalia/chaos/in/put.bin", err,
+				     sizeof(err)),
+			 VAG_OK);
+	ck_assert_int_eq(vag_ssh_fetch(b, m2, "/var/lib/physalia/chaos/in/put.bin", back, err,
+				       sizeof(err)),
+			 VAG_OK);
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", local, back);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(vag_ssh_fetch(b, "r1-n1", "/var/lib/physalia/chaos/in/put.bin", back, err,
+				       sizeof(err)),
+			 VAG_ENOTFOUND);
+}
+END_TEST
+
+START_TEST(partition_on_router)
+{
+	char n1[16], m1[64], n2[16], m2[64];
+	host("r1-n1", n1, m1);
+	host("r2-n1", n2, m2);
+	start_echo(m2, n2);
+	ck_assert_int_eq(ping(m1, n1, n2, 64), 10);
+	uint32_t a = 0, c = 0;
+	unsigned x[4];
+	sscanf(n1, "%u.%u.%u.%u", &x[0], &x[1], &x[2], &x[3]);
+	a = x[0] << 24 | x[1] << 16 | x[2] << 8 | x[3];
+	sscanf(n2, "%u.%u.%u.%u", &x[0], &x[1], &x[2], &x[3]);
+	c = x[0] << 24 | x[1] << 16 | x[2] << 8 | x[3];
+	/* Dropped where r2-n1 receives: its ToR's forward path. */
+	int rc = vag_ssh_partition(b, "tor-rack2", a, 32, c, 32, "ph-test-p1", err, sizeof(err));
+	ck_assert_msg(rc == VAG_OK, "%s", err);
+	ck_assert_int_eq(ping(m1, n1, n2, 64), 0);
+	uint64_t dropped = 0;
+	ck_assert_int_eq(vag_ssh_partition_count(b, "tor-rack2", "ph-test-p1", &dropped, err,
+						 sizeof(err)),
+			 VAG_OK);
+	ck_assert_uint_eq(dropped, 10);
+	ck_assert_int_eq(vag_ssh_partition_heal(b, "tor-rack2", "ph-test-p1", err, sizeof(err)),
+			 VAG_OK);
+	ck_assert_int_eq(ping(m1, n1, n2, 64), 10);
+	ck_assert_int_eq(vag_ssh_partition_count(b, "tor-rack2", "ph-test-p1", &dropped, err,
+						 sizeof(err)),
+			 VAG_OK);
+	ck_assert_uint_eq(dropped, 0); /* healed: no rule of that tag is left */
+	stop_echo(m2);
+}
+END_TEST
+
+START_TEST(impairment_engine_on_router)
+{
+	char n1[16], m1[64], n2[16], m2[64];
+	host("r1-n1", n1, m1);
+	host("r2-n1", n2, m2);
+	start_echo(m2, n2);
+	unsigned x[4];
+	sscanf(n1, "%u.%u.%u.%u", &x[0], &x[1], &x[2], &x[3]);
+	uint32_t a = x[0] << 24 | x[1] << 16 | x[2] << 8 | x[3];
+	sscanf(n2, "%u.%u.%u.%u", &x[0], &x[1], &x[2], &x[3]);
+	uint32_t c = x[0] << 24 | x[1] << 16 | x[2] << 8 | x[3];
+	const char *engine = NULL;
+	/* This kernel has no sch_netem: the NFQUEUE engine does it. */
+	int rc = vag_ssh_impair(b, "tor-rack2", a, 32, c, 32, "loss=1", &engine, err, sizeof(err));
+	ck_assert_msg(rc == VAG_OK, "%s", err);
+	ck_assert_str_eq(engine, "nfqueue");
+	ck_assert_int_eq(ping(m1, n1, n2, 64), 0);
+	/* Every request delivered twice: every one answered twice. */
+	ck_assert_int_eq(vag_ssh_impair_clear(b, "tor-rack2", err, sizeof(err)), VAG_OK);
+	ck_assert_int_eq(vag_ssh_impair(b, "tor-rack2", a, 32, c, 32, "dup=1", &engine, err,
+					sizeof(err)),
+			 VAG_OK);
+	ck_assert_int_eq(ping(m1, n1, n2, 64), 20);
+	char stats[512];
+	ck_assert_int_eq(vag_ssh_impair_stats(b, "tor-rack2", stats, sizeof(stats), err, sizeof(err)),
+			 VAG_OK);
+	ck_assert_msg(strncmp(stats, "stats ", 6) == 0, "%s", stats);
+	ck_assert_int_eq(vag_ssh_impair(b, "tor-rack2", a, 32, c, 32, "nonsense=3", &engine, err,
+					sizeof(err)),
+			 VAG_EINVAL);
+	ck_assert_int_eq(vag_ssh_impair_clear(b, "tor-rack2", err, sizeof(err)), VAG_OK);
+	ck_assert_int_eq(ping(m1, n1, n2, 64), 10);
+	stop_echo(m2);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	if (argc != 5) {
+		fprintf(stderr, "usage: test_vagrant_ssh DIR VAGRANTDIR UDPPROBE PHYSALIA_CHAOS\n");
+		return 2;
+	}
+	dir = argv[1], vdir = argv[2], probe = argv[3], chaos = argv[4];
+	Suite *s = suite_create("vagrant ssh backend");
+	TCase *tc = tcase_create("ssh");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, exec_reaches_each_machine);
+	tcase_add_test(tc, routes_cross_tor_and_spine);
+	tcase_add_test(tc, processes_start_signal_fetch_put);
+	tcase_add_test(tc, partition_on_router);
+	tcase_add_test(tc, impairment_engine_on_router);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
