@@ -417,7 +417,8 @@ static void partition_dropped(void *ud, struct chaos_active *a, size_t src, size
 			      uint64_t packets)
 {
 	struct run *r = ud;
-	if (r->db == NULL)
+	/* count 0 means "one packet" to the run database: skip idle rules. */
+	if (r->db == NULL || packets == 0)
 		return;
 	int64_t now = mono_ns();
 	struct rep_packet p = { now, now - a->start_ns, r->w.hosts[src].name, r->w.hosts[dst].name,
