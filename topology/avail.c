@@ -71,6 +71,7 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 		return TOPO_EINVAL;
 	struct topo_avail_result res;
 	memset(&res, 0, sizeof res);
+	res.tor_failures = p.tor_failures != 0;
 	for (int i = 0; i < 4 && p.jury_sizes[i] != 0; i++) {
 		if (p.jury_sizes[i] < TOPO_JURY_MIN || p.jury_sizes[i] > TOPO_JURY_MAX)
 			return TOPO_EINVAL;
@@ -92,8 +93,10 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 	size_t inited = 0;
 	struct volume *vols = malloc(p.volumes * sizeof *vols);
 	struct topo_colony *col = calloc(res.n_sizes, sizeof *col);
-	bool *agg_down = calloc(p.aggs, sizeof *agg_down);
-	uint32_t *order = malloc(p.aggs * sizeof *order);
+	/* the failing units: aggs (rows) or ToRs (racks) */
+	uint32_t units = res.tor_failures ? (uint32_t)m->n_racks : p.aggs;
+	bool *agg_down = calloc(units, sizeof *agg_down);
+	uint32_t *order = malloc(units * sizeof *order);
 	double *ok_db = calloc(TOPO_AVAIL_POINTS, sizeof *ok_db);
 	uint64_t *ok_ph = calloc(4 * TOPO_AVAIL_POINTS, sizeof *ok_ph);
 	rc = TOPO_ENOMEM;
@@ -127,18 +130,19 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 		if (rc != 0)
 			goto out_free;
 	}
+#define UNIT(h) (res.tor_failures ? m->hosts[h].rack : m->hosts[h].row)
 	for (int pt = 0; pt < TOPO_AVAIL_POINTS; pt++) {
 		double f = (pt + 1) / 10.0;
 		res.fraction[pt] = f;
-		uint32_t k = (uint32_t)lround(f * p.aggs);
+		uint32_t k = (uint32_t)lround(f * units);
 		for (uint32_t t = 0; t < p.trials; t++) {
-			/* exactly k aggs down, chosen at random (partial Fisher-Yates) */
-			for (uint32_t a = 0; a < p.aggs; a++) {
+			/* exactly k units down, chosen at random (partial Fisher-Yates) */
+			for (uint32_t a = 0; a < units; a++) {
 				order[a] = a;
 				agg_down[a] = false;
 			}
 			for (uint32_t a = 0; a < k; a++) {
-				uint32_t j = a + topo__rand_below(&rng, p.aggs - a);
+				uint32_t j = a + topo__rand_below(&rng, units - a);
 				uint32_t tmp = order[a];
 				order[a] = order[j];
 				order[j] = tmp;
@@ -146,10 +150,10 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 			}
 			/* the database sits in any rack with equal chance: count the
 			 * expectation over its place rather than one draw per trial */
-			double db_up = (double)(p.aggs - k) / p.aggs;
+			double db_up = (double)(units - k) / units;
 			for (uint32_t v = 0; v < p.volumes; v++) {
 				/* the core never fails, so any two live hosts connect */
-				bool c_up = !agg_down[m->hosts[vols[v].client].row];
+				bool c_up = !agg_down[UNIT(vols[v].client)];
 				if (!c_up)
 					continue;
 				ok_db[pt] += db_up;
@@ -157,7 +161,7 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 					const struct topo_cell *cell = &col[s].cells[v];
 					uint32_t alive = 0;
 					for (uint32_t j = 0; j < cell->n_jury; j++)
-						alive += !agg_down[m->hosts[cell->jury[j]].row];
+						alive += !agg_down[UNIT(cell->jury[j])];
 					ok_ph[s * TOPO_AVAIL_POINTS + pt] += alive >= cell->n_jury / 2 + 1;
 				}
 			}
@@ -167,6 +171,7 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 		for (uint32_t s = 0; s < res.n_sizes; s++)
 			res.physalia[s][pt] = 100.0 * (double)ok_ph[s * TOPO_AVAIL_POINTS + pt] / total;
 	}
+#undef UNIT
 	*r = res;
 	rc = 0;
 out_free:
@@ -192,7 +197,11 @@ static void cell(FILE *f, double v)
 
 void topo_avail_print(const struct topo_avail_result *r, FILE *f)
 {
-	fprintf(f, "availability under agg failures (%% of volumes available; paper Figure 11)\n");
+	if (r->tor_failures)
+		fprintf(f, "availability under ToR failures (%% of volumes available; the paper "
+			   "plots agg failures only, its readings are beside for scale)\n");
+	else
+		fprintf(f, "availability under agg failures (%% of volumes available; paper Figure 11)\n");
 	fprintf(f, "%-6s %7s", "down", "db");
 	for (uint32_t s = 0; s < r->n_sizes; s++)
 		fprintf(f, "  phys_%u", r->jury_sizes[s]);

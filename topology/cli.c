@@ -17,7 +17,7 @@ enum { EXIT_USAGE = 2 };
 static int usage(const char *cmd)
 {
 	fprintf(stderr,
-		"usage: physalia-chaos place [RACKMODEL] [--jury N] [--cells N] [--seed S] [--swaps N] [--sim]\n"
+		"usage: physalia-chaos place [RACKMODEL] [--jury N] [--cells N] [--seed S] [--swaps N] [--sim] [--same-row PERMILLE]\n"
 		"       physalia-chaos up [RACKMODEL] [--run PREFIX]\n"
 		"       physalia-chaos down [--run PREFIX | --all]\n"
 		"       physalia-chaos status [--run PREFIX | --all]\n"
@@ -107,7 +107,7 @@ static const char *dom_name(const struct topo_model *m, const struct topo_blast 
 int topo_cli_place(int argc, char **argv)
 {
 	const char *path = NULL;
-	uint64_t jury = 0, cells = 10, seed = 1, swaps = 20;
+	uint64_t jury = 0, cells = 10, seed = 1, swaps = 20, same_row = 1000;
 	bool sim = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -124,6 +124,10 @@ int topo_cli_place(int argc, char **argv)
 			if (!parse_u64(argv[++i], 1, 10000, &swaps))
 				return usage("place: --swaps takes 1..10000");
 		} else if (strcmp(a, "--sim") == 0) {
+			sim = true;
+		} else if (strcmp(a, "--same-row") == 0 && i + 1 < argc) {
+			if (!parse_u64(argv[++i], 0, 1000, &same_row))
+				return usage("place: --same-row takes 0..1000 (per mille)");
 			sim = true;
 		} else if (a[0] != '-' && path == NULL) {
 			path = a;
@@ -251,8 +255,17 @@ int topo_cli_place(int argc, char **argv)
 		free(steps);
 	}
 	if (sim) {
-		struct topo_avail_params ap = { .use_default_locality = 1, .seed = seed };
+		struct topo_avail_params ap = { .same_row_permille = (uint32_t)same_row, .seed = seed };
 		struct topo_avail_result ar;
+		rc = topo_avail_sim(&ap, &ar);
+		if (rc != 0) {
+			fprintf(stderr, "place: availability simulation: %s\n", topo_strerror(rc));
+			goto out;
+		}
+		printf("\nvolumes: client, primary and replica on 3 racks; primary and replica in "
+		       "the client's row with probability %.1f%%\n", same_row / 10.0);
+		topo_avail_print(&ar, stdout);
+		ap.tor_failures = 1;
 		rc = topo_avail_sim(&ap, &ar);
 		if (rc != 0) {
 			fprintf(stderr, "place: availability simulation: %s\n", topo_strerror(rc));

@@ -224,9 +224,10 @@ err_free_node:
 }
 
 /* A rack model is text: YAML's printable characters in UTF-8 (YAML 1.2
- * section 5.1). Checked before libfyaml sees the bytes, which also keeps it
- * away from invalid UTF-8 (libfyaml 0.7.12 loops forever on some, e.g.
- * "%d\xfe" in a directive; found by fuzz/topology). */
+ * section 5.1), and no tabs. Checked before libfyaml sees the bytes, which
+ * keeps it away from two of its bugs found by fuzz/topology: libfyaml
+ * 0.7.12 loops forever on some invalid UTF-8 ("%d\xfe" in a directive) and
+ * frees twice after "? s:\t:". */
 static int check_text(const char *buf, size_t len, const char *file, struct topo_diag *diag)
 {
 	const unsigned char *s = (const unsigned char *)buf;
@@ -266,6 +267,10 @@ static int check_text(const char *buf, size_t len, const char *file, struct topo
 		if (!printable)
 			return topo__diag(diag, TOPO_ESYNTAX, file, (struct topo_pos){ line, col },
 					  "character U+%04X is not allowed in YAML", cp);
+		if (cp == '\t')
+			return topo__diag(diag, TOPO_ESYNTAX, file, (struct topo_pos){ line, col },
+					  "tab character: a rack model is indented and spaced "
+					  "with spaces only");
 		if (cp == '\n') {
 			line++;
 			col = 1;

@@ -381,10 +381,13 @@ struct topo_avail_params {
 				      use_default_locality) 1000 */
 	int use_default_locality;
 	uint32_t jury_sizes[4];    /* cell sizes to compare; {5, 9} when all 0 */
+	int tor_failures;          /* 0: aggs fail (Figure 11); 1: ToRs fail
+				      instead (each cuts off its rack) */
 	uint64_t seed;
 };
 #define TOPO_AVAIL_POINTS 9        /* 10%, 20%, .. 90% */
 struct topo_avail_result {
+	int tor_failures;                            /* as in the params */
 	uint32_t n_sizes;
 	uint32_t jury_sizes[4];
 	double fraction[TOPO_AVAIL_POINTS];          /* 0.1 .. 0.9 */
@@ -485,6 +488,7 @@ int topo_fabric_spawn(const char *run, const char *name, char *const argv[],
  * (0 ok, 1 failure, 2 usage).
  *
  *   place [RACKMODEL] [--jury N] [--cells N] [--seed S] [--swaps N] [--sim]
+ *         [--same-row PERMILLE]   (volume locality for --sim; default 1000)
  *   up [RACKMODEL] [--run PREFIX]
  *   down [--run PREFIX | --all]
  *   status [--run PREFIX | --all]

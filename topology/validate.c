@@ -282,11 +282,10 @@ static int check_color(const struct topo_model *m, uint32_t c, uint32_t n,
 	}
 	if (nodes == 0)
 		return 0;
-	uint32_t racks = 0, powers = 0, seats = 0;
+	uint32_t powers = 0, seats = 0;
 	for (size_t k = 0; k < m->n_racks; k++) {
 		if (per_rack[k] == 0)
 			continue;
-		racks++;
 		if (per_power[m->racks[k].power] == 0)
 			powers++;
 		per_power[m->racks[k].power] += per_rack[k] < cap ? per_rack[k] : cap;
@@ -303,11 +302,8 @@ static int check_color(const struct topo_model *m, uint32_t c, uint32_t n,
 				  "fewer than 3 power domains: the %s are in %u power domain%s; "
 				  "a %u-node jury needs at least 3 with no majority in any one",
 				  who, powers, powers == 1 ? "" : "s", n);
-	if (racks < 3)
-		return topo__diag(d, TOPO_EDIVERSITY, m->source, first,
-				  "fewer than 3 racks: the %s are in %u rack%s; a %u-node jury "
-				  "needs at least 3 with no majority in any one",
-				  who, racks, racks == 1 ? "" : "s", n);
+	/* fewer than 3 racks cannot happen here: each rack has one power
+	 * domain, so 3 domains mean at least 3 racks */
 	if (seats < n)
 		return topo__diag(d, TOPO_EDIVERSITY, m->source, first,
 				  "the %s (%u) can seat at most %u members of a %u-node jury "

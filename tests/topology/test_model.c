@@ -215,6 +215,7 @@ static const struct bad_case bad[] = {
 	{ "rows: [\x03]\n", TOPO_ESYNTAX, 1, 8, "character U+0003 is not allowed" },
 	{ "rows: [\xc3\xa9]\n", TOPO_ESCHEMA, 1, 8, "a row must be a mapping" },
 	{ "rows:\n  - name: 'a''''''''''''b'\n", TOPO_ESCHEMA, 2, 12, "''''''b' is not a valid name" },
+	{ "rows: []\n? s:\t:\n", TOPO_ESYNTAX, 2, 5, "tab character" },
 	/* shape */
 	{ "", TOPO_ESCHEMA, 0, 0, "empty" },
 	{ "- a\n- b\n", TOPO_ESCHEMA, 1, 1, "the rack model must be a mapping" },

@@ -449,6 +449,19 @@ START_TEST(availability_physalia_beats_the_central_database)
 	ck_assert_ptr_nonnull(strstr(buf, "paper"));
 	ck_assert_ptr_nonnull(strstr(buf, " 90%"));
 	free(buf);
+	/* ToR failures instead of aggs */
+	p.tor_failures = 1;
+	ck_assert_int_eq(topo_avail_sim(&p, &r2), 0);
+	ck_assert_int_eq(r2.tor_failures, 1);
+	for (int i = 0; i < TOPO_AVAIL_POINTS; i++) {
+		ck_assert_double_ge(r2.physalia[0][i], 0);
+		ck_assert_double_le(r2.physalia[0][i], 100);
+		if (i > 0) {
+			ck_assert_double_le(r2.db[i], r2.db[i - 1]);
+			ck_assert_double_le(r2.physalia[0][i], r2.physalia[0][i - 1]);
+		}
+	}
+	ck_assert(memcmp(r.physalia, r2.physalia, sizeof r.physalia) != 0);
 	p.same_row_permille = 2000;
 	p.use_default_locality = 0;
 	ck_assert_int_eq(topo_avail_sim(&p, &r), TOPO_EINVAL);
