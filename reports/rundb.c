@@ -59,13 +59,13 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_OP] = "INSERT INTO ops (process, invoke_ns, client, f, outcome, complete_ns, cell, "
+	[ST_OP] = ("INSERT INTO ops (process, invoke_ns, client, f, outcome, complete_ns, cell, "
 		  "key, edn_invoke, edn_complete) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
 		  "ON CONFLICT (process, invoke_ns) DO UPDATE SET client = ?3, f = ?4, "
 		  "outcome = ?5, complete_ns = ?6, cell = ?7, key = ?8, edn_invoke = ?9, "
-		  "edn_complete = ?10",
-	[ST_PACKET] = "INSERT INTO packets (t_ns, bucket_ns, src, dst, proto, decision, "
-		      "delay_ns, count, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		  "edn_complete = ?10"),
+	[ST_PACKET] = ("INSERT INTO packets (t_ns, bucket_ns, src, dst, proto, decision, "
+		       "delay_ns, count, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 	[ST_METRIC] = "INSERT INTO metrics (t_ns, source, name, value) VALUES (?, ?, ?, ?)",
 };
 
