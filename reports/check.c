@@ -77,10 +77,17 @@ struct pctx {
 	uint64_t *ckey;
 	uint32_t *cval;
 	size_t ccap, cused;
+	/* dense step table for the first stab_rows states: [state * p->n + op]
+	 * = new state + 1, 0 = illegal, -1 = not computed yet */
+	int32_t *stab;
+	uint32_t stab_rows;
 	struct rep_buf scratch;
 	uint64_t configs;
 	unsigned tick;
 };
+
+/* Entries of the dense step table at most (beyond: the hash cache). */
+#define STAB_MAX ((size_t)1 << 22)
 
 static uint64_t mix64(uint64_t x)
 {
@@ -92,11 +99,21 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
+/* Eight bytes at a time, each word mixed in with a multiply-rotate. */
 static uint64_t hash_bytes(const uint8_t *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ n;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ (w * 0xc4ceb9fe1a85ec53ULL)) * 0x9E3779B97F4A7C15ULL;
+		h = (h << 29) | (h >> 35);
+	}
+	uint64_t w = 0;
+	if (i < n)
+		memcpy(&w, p + i, n - i);
+	h ^= w * 0xc4ceb9fe1a85ec53ULL;
 	return mix64(h);
 }
 
@@ -127,6 +144,7 @@ static void pctx_free(struct pctx *c)
 	free(c->sidx);
 	free(c->ckey);
 	free(c->cval);
+	free(c->stab);
 	memset(c, 0, sizeof *c);
 }
 
@@ -193,8 +211,63 @@ static int intern(struct pctx *c, const uint8_t *s, size_t n, uint32_t *id)
 
 /* The model step from state st by local op lop, cached. Returns 1 legal
  * (*next set), 0 illegal, or a negative REP_E* / S_MEM. */
-static int step(struct pctx *c, uint32_t st, uint32_t lop, uint32_t *next)
+static int step_slow(struct pctx *c, uint32_t st, uint32_t lop, uint32_t *next);
+
+/* Grows the dense table to cover state st if the limit allows. */
+static int stab_cover(struct pctx *c, uint32_t st)
 {
+	size_t n = c->p->n ? c->p->n : 1;
+	uint32_t rows = c->stab_rows ? c->stab_rows : 16;
+	while (rows <= st)
+		rows *= 2;
+	if ((size_t)rows * n > STAB_MAX)
+		return 0;
+	int32_t *t = realloc(c->stab, (size_t)rows * n * sizeof *t);
+	if (t == NULL)
+		return REP_ENOMEM;
+	for (size_t i = (size_t)c->stab_rows * n; i < (size_t)rows * n; i++)
+		t[i] = -1;
+	c->stab = t;
+	int a = account(c, ((size_t)rows - c->stab_rows) * n * sizeof *t, 0);
+	c->stab_rows = rows;
+	return a;
+}
+
+static inline int step(struct pctx *c, uint32_t st, uint32_t lop, uint32_t *next)
+{
+	if (st < c->stab_rows) {
+		int32_t v = c->stab[(size_t)st * c->p->n + lop];
+		if (v > 0) {
+			*next = (uint32_t)v - 1;
+			return 1;
+		}
+		if (v == 0)
+			return 0;
+	} else {
+		int a = stab_cover(c, st);
+		if (a != 0)
+			return a;
+	}
+	int rc = step_slow(c, st, lop, next);
+	if (rc >= 0 && rc <= 1 && st < c->stab_rows)
+		c->stab[(size_t)st * c->p->n + lop] = rc == 1 ? (int32_t)*next + 1 : 0;
+	return rc;
+}
+
+static int step_slow(struct pctx *c, uint32_t st, uint32_t lop, uint32_t *next)
+{
+	if (st < c->stab_rows) {
+		/* computed once per (state, op): straight to the model */
+		const struct rep_op *op = &c->h->ops[c->p->ops[lop]];
+		c->scratch.len = 0;
+		if (rep__buf_reserve(&c->scratch, 1) != 0)
+			return REP_ENOMEM;
+		int rc = c->m->step(c->spool.p + c->soff[st], c->slen[st], op, &c->scratch);
+		if (rc != 1)
+			return rc;
+		int irc = intern(c, c->scratch.p, c->scratch.len, next);
+		return irc != 0 ? irc : 1;
+	}
 	uint64_t key = (uint64_t)st << 32 | lop;
 	if (c->ccap == 0 || (c->cused + 1) * 2 > c->ccap) {
 		size_t cap = c->ccap ? c->ccap * 2 : 256;
@@ -282,6 +355,29 @@ static int entry_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* Sorts entries by entry_cmp. They arrive as call, return, call, return...
+ * in invoke order, nearly sorted (a return moves past the calls of the ops
+ * concurrent with it), so insertion sort is linear in practice; it gives up
+ * for qsort when the input is far from sorted. */
+static void sort_entries(struct entry *a, size_t n)
+{
+	size_t budget = 32 * n + 1024;
+	for (size_t i = 1; i < n; i++) {
+		struct entry x = a[i];
+		size_t j = i;
+		while (j > 0 && entry_cmp(&a[j - 1], &x) > 0) {
+			a[j] = a[j - 1];
+			j--;
+			if (--budget == 0) {
+				a[j] = x;
+				qsort(a, n, sizeof *a, entry_cmp);
+				return;
+			}
+		}
+		a[j] = x;
+	}
+}
+
 struct memo {
 	size_t W;          /* words per bitset */
 	uint32_t *slots;   /* entry + 1 */
@@ -309,7 +405,7 @@ static int memo_insert(struct pctx *c, struct memo *mm, uint64_t h, uint32_t sta
 		       const uint64_t *bits)
 {
 	if ((mm->n + 1) * 2 > mm->cap) {
-		size_t cap = mm->cap ? mm->cap * 2 : 1024;
+		size_t cap = mm->cap ? mm->cap * 2 : 64;
 		uint32_t *slots = calloc(cap, sizeof *slots);
 		if (slots == NULL)
 			return REP_ENOMEM;
@@ -335,7 +431,7 @@ static int memo_insert(struct pctx *c, struct memo *mm, uint64_t h, uint32_t sta
 		j = (j + 1) & (mm->cap - 1);
 	}
 	if (mm->n == mm->ecap) {
-		size_t ecap = mm->ecap ? mm->ecap * 2 : 512;
+		size_t ecap = mm->ecap ? mm->ecap * 2 : 32;
 		uint64_t *eh = realloc(mm->ehash, ecap * sizeof *eh);
 		if (eh == NULL)
 			return REP_ENOMEM;
@@ -424,7 +520,7 @@ static int search(struct pctx *c, const struct sub *s, uint32_t start, struct fi
 		e[2 + 2 * i] = (struct entry){.pos = (int32_t)i, .t = s->ret[i], .is_call = 0};
 		z[i] = mix64(0x9E3779B97F4A7C15ULL * (i + 1));
 	}
-	qsort(e + 1, 2 * m, sizeof *e, entry_cmp);
+	sort_entries(e + 1, 2 * m);
 	{
 		/* pair calls with returns: ret_of[pos] found through a scratch map */
 		int32_t *ret_of = stk_e; /* reuse: m entries, filled before any push */
@@ -457,7 +553,7 @@ static int search(struct pctx *c, const struct sub *s, uint32_t start, struct fi
 		bool success = cur == 0 || (!e[cur].is_call && s->ret[e[cur].pos] == INF);
 		if (!success && e[cur].is_call) {
 			int32_t pos = e[cur].pos;
-			uint32_t next;
+			uint32_t next = 0;
 			int r = step(c, state, s->lop[pos], &next);
 			if (r < 0 || r == S_MEM) {
 				rc = r;
@@ -717,7 +813,9 @@ static int txn_keys_union(struct uf *u, struct smap *keys, struct rep_buf *b,
 
 static int partition(const struct rep_history *h, struct parts *ps, char **error)
 {
-	struct smap labels = {0}, keys = {0};
+	struct smap keys = {0};
+	size_t *kpart = NULL, kcap = 0;
+	uint64_t *khash = NULL;
 	struct uf u = {0};
 	struct rep_buf b = {0};
 	size_t *group = NULL;
@@ -794,19 +892,65 @@ static int partition(const struct rep_history *h, struct parts *ps, char **error
 			}
 			pi = group[root];
 		} else {
-			if (rep__buf_printf(&b, "%s ", rep_model_name(model)) != 0)
-				goto out_free;
-			if (op->cell.kind != REP_V_NIL &&
-			    (rep__buf_put(&b, "cell ", 5) != 0 || rep__value_edn(&b, &op->cell) != 0 ||
-			     rep__buf_put(&b, " ", 1) != 0))
-				goto out_free;
-			if (rep__buf_put(&b, "key ", 4) != 0 || rep__value_edn(&b, &op->key) != 0)
-				goto out_free;
-			pi = smap_get_or_put(&labels, (const char *)b.p, ps->n);
-			if (pi == SIZE_MAX)
-				goto out_free;
-			if (pi == ps->n && parts_new(ps, model, (const char *)b.p) == SIZE_MAX)
-				goto out_free;
+			/* the part of (model, cell, key): found by hash, compared
+			 * against the part's first op; the label is made once */
+			uint64_t hk = mix64(((uint64_t)model << 8 | op->cell.kind) ^
+					    hash_bytes(op->cell.bytes, op->cell.len) * 31 ^
+					    hash_bytes(op->key.bytes, op->key.len) ^ op->key.kind);
+			if ((ps->n + 1) * 2 > kcap) {
+				size_t cap = kcap ? kcap * 2 : 64;
+				size_t *t = malloc(cap * sizeof *t);
+				uint64_t *th = malloc(cap * sizeof *th);
+				if (t == NULL || th == NULL) {
+					free(t);
+					free(th);
+					goto out_free;
+				}
+				for (size_t j = 0; j < cap; j++)
+					t[j] = SIZE_MAX;
+				for (size_t j = 0; j < kcap; j++) {
+					if (kpart[j] == SIZE_MAX)
+						continue;
+					size_t q = khash[j] & (cap - 1);
+					while (t[q] != SIZE_MAX)
+						q = (q + 1) & (cap - 1);
+					t[q] = kpart[j];
+					th[q] = khash[j];
+				}
+				free(kpart);
+				free(khash);
+				kpart = t;
+				khash = th;
+				kcap = cap;
+			}
+			size_t q = hk & (kcap - 1);
+			pi = SIZE_MAX;
+			while (kpart[q] != SIZE_MAX) {
+				const struct part *pp = &ps->v[kpart[q]];
+				const struct rep_op *first = &h->ops[pp->ops[0]];
+				if (khash[q] == hk && pp->model == model &&
+				    rep_value_equal(&first->cell, &op->cell) &&
+				    rep_value_equal(&first->key, &op->key)) {
+					pi = kpart[q];
+					break;
+				}
+				q = (q + 1) & (kcap - 1);
+			}
+			if (pi == SIZE_MAX) {
+				if (rep__buf_printf(&b, "%s ", rep_model_name(model)) != 0)
+					goto out_free;
+				if (op->cell.kind != REP_V_NIL &&
+				    (rep__buf_put(&b, "cell ", 5) != 0 ||
+				     rep__value_edn(&b, &op->cell) != 0 || rep__buf_put(&b, " ", 1) != 0))
+					goto out_free;
+				if (rep__buf_put(&b, "key ", 4) != 0 || rep__value_edn(&b, &op->key) != 0)
+					goto out_free;
+				pi = parts_new(ps, model, (const char *)b.p);
+				if (pi == SIZE_MAX)
+					goto out_free;
+				kpart[q] = pi;
+				khash[q] = hk;
+			}
 		}
 		if (part_push(&ps->v[pi], i) != 0)
 			goto out_free;
@@ -815,7 +959,8 @@ static int partition(const struct rep_history *h, struct parts *ps, char **error
 out_free:
 	free(group);
 	free(u.parent);
-	smap_free(&labels);
+	free(kpart);
+	free(khash);
 	smap_free(&keys);
 	rep__buf_free(&b);
 	return rc;
@@ -927,6 +1072,44 @@ static void *worker(void *arg)
 		check_part(pl->h, &pl->ps->v[pl->order[i]], pl->ctl);
 	}
 	return NULL;
+}
+
+/* Helper threads cost tens of microseconds to start, more than most small
+ * histories take to check: they start at once for big histories, else only
+ * once the caller's thread has worked LAZY_THREADS_S on its own. */
+#define EAGER_THREADS_OPS 2000
+#define LAZY_THREADS_S 0.002
+
+struct helpers {
+	pthread_t tids[64];
+	unsigned started, want;
+};
+
+static void helpers_start(struct pool *pl, struct helpers *hp)
+{
+	while (hp->started + 1 < hp->want &&
+	       pthread_create(&hp->tids[hp->started], NULL, worker, pl) == 0)
+		hp->started++;
+	hp->want = 0; /* started what we could; the caller's thread works too */
+}
+
+static void run_parts(struct pool *pl, unsigned threads, size_t total_ops, double t0)
+{
+	struct helpers hp = {.want = threads < pl->ps->n ? threads : (unsigned)pl->ps->n};
+	if (hp.want > 64)
+		hp.want = 64;
+	if (total_ops >= EAGER_THREADS_OPS)
+		helpers_start(pl, &hp);
+	for (;;) {
+		if (hp.want > 1 && rep__now() - t0 > LAZY_THREADS_S)
+			helpers_start(pl, &hp);
+		size_t i = atomic_fetch_add(&pl->next, 1);
+		if (i >= pl->ps->n)
+			break;
+		check_part(pl->h, &pl->ps->v[pl->order[i]], pl->ctl);
+	}
+	for (unsigned i = 0; i < hp.started; i++)
+		pthread_join(hp.tids[i], NULL);
 }
 
 struct by_size {
@@ -1122,7 +1305,13 @@ int rep_check(const struct rep_history *h, const struct rep_budget *budget,
 	if (b.max_bytes == 0)
 		b.max_bytes = (size_t)1 << 30;
 	if (b.threads == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		/* sysconf reads /sys each time: once per process is enough */
+		static atomic_long cpus;
+		long n = atomic_load(&cpus);
+		if (n == 0) {
+			n = sysconf(_SC_NPROCESSORS_ONLN);
+			atomic_store(&cpus, n > 0 ? n : 1);
+		}
 		b.threads = n > 0 ? (unsigned)n : 1;
 	}
 	struct ctl ctl = {.deadline = t0 + b.seconds, .max_bytes = b.max_bytes};
@@ -1160,19 +1349,10 @@ int rep_check(const struct rep_history *h, const struct rep_budget *budget,
 	free(bs);
 	struct pool pl = {.h = h, .ps = &ps, .order = order, .ctl = &ctl};
 	atomic_init(&pl.next, 0);
-	unsigned nthreads = b.threads < ps.n ? b.threads : (unsigned)ps.n;
-	pthread_t tids[64];
-	if (nthreads > 64)
-		nthreads = 64;
-	unsigned started = 0;
-	for (unsigned i = 1; i < nthreads; i++) {
-		if (pthread_create(&tids[started], NULL, worker, &pl) != 0)
-			break;
-		started++;
-	}
-	worker(&pl);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	size_t total_ops = 0;
+	for (size_t i = 0; i < ps.n; i++)
+		total_ops += ps.v[i].n;
+	run_parts(&pl, b.threads, total_ops, t0);
 	/* verdict and per-part results */
 	r.verdict = REP_LINEARIZABLE;
 	r.parts = calloc(ps.n ? ps.n : 1, sizeof *r.parts);

@@ -347,14 +347,14 @@ static int parse_log_line(struct cursor *c, struct pairing *pr)
 	if (c->p >= c->end || *c->p != '\t')
 		return fail(c, "expected a tab after the process id, found %s", found(c, b, sizeof b));
 	c->p++;
-	int type;
+	int type = 0;
 	if (parse_keyword(c, type_names, 4, &type, "the event type") != 0)
 		return REP_EPARSE;
 	ev.type = type == 3 ? REP_OUT_PENDING : (enum rep_outcome)type;
 	if (c->p >= c->end || *c->p != '\t')
 		return fail(c, "expected a tab after the event type, found %s", found(c, b, sizeof b));
 	c->p++;
-	int fn;
+	int fn = 0;
 	if (parse_keyword(c, fn_names, 3, &fn, "the function") != 0)
 		return REP_EPARSE;
 	ev.fn = (enum rep_fn)fn;

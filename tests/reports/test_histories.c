@@ -49,7 +49,7 @@ static void check_all(unsigned threads)
 	load_expected();
 	for (size_t i = 0; i < ncases; i++) {
 		char path[1024];
-		snprintf(path, sizeof path, DIR "/%s", cases[i].file);
+		snprintf(path, sizeof path, DIR "/%.100s", cases[i].file);
 		struct rep_history h;
 		rep_history_init(&h);
 		struct rep_error err;
@@ -128,7 +128,7 @@ START_TEST(edn_round_trip_keeps_verdicts)
 	load_expected();
 	for (size_t i = 0; i < ncases; i++) {
 		char path[1024];
-		snprintf(path, sizeof path, DIR "/%s", cases[i].file);
+		snprintf(path, sizeof path, DIR "/%.100s", cases[i].file);
 		struct rep_history h, h2;
 		rep_history_init(&h);
 		rep_history_init(&h2);
