@@ -70,10 +70,13 @@ const char *ph_strerror(int code);
 
 /* ---- allocation ------------------------------------------------------------
  * Every allocation of the engine goes through this hook. NULL means libc
- * (malloc/realloc/free). realloc(ud, NULL, n) must behave like alloc.
+ * (malloc, realloc, free). The realloc hook given a NULL block must behave
+ * like alloc.
  * Tests sweep "fail the Nth allocation": every public call then returns
- * PH_ENOMEM, leaves its outputs and the replica as they were, and leaks
- * nothing. */
+ * PH_ENOMEM, leaves its outputs untouched and leaks nothing; a replica stays
+ * consistent and usable (see ph_cell_step for what happens to its work).
+ * Integer arithmetic runs on limbs in memory from this hook: GMP itself
+ * never allocates for the engine. */
 struct ph_allocator {
 	void *(*alloc)(void *ud, size_t n);
 	void *(*realloc)(void *ud, void *p, size_t n);
@@ -413,10 +416,14 @@ struct ph_update {
 	ph_time wake; /* deliver a PH_EV_TICK at this time; 0 = no timer needed */
 };
 
-/* Process one event. PH_EINVAL (bad event, time backwards), PH_ENOMEM (the
- * replica is unchanged and still usable; retry or drop the event). A peer
- * message that fails validation is dropped and counted, not an error: the
- * step returns 0 with an empty update. */
+/* Process one event. PH_EINVAL (bad event, time backwards, durable id never
+ * issued), PH_ENOMEM: the event may be partly processed, but nothing is lost
+ * and nothing unsafe leaves: the records, messages, replies and transitions
+ * produced so far stay queued and come out with the next update that
+ * succeeds; durable changes stay marked until their records are emitted.
+ * The caller may retry the event or drop it (peer messages and client
+ * requests are safe to repeat). A peer message that fails validation is
+ * dropped and counted, not an error: the step returns 0. */
 int ph_cell_step(struct ph_cell *cell, const struct ph_event *ev, struct ph_update *out);
 
 /* ---- introspection for tests, simulators, the node ------------------------- */
