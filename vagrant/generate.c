@@ -5,7 +5,7 @@
  *   provision.sh         the provisioning script (embedded in the binary)
  *   physalia-src.tar.gz  `git archive` of the commit the run used
  *   COMMIT               that commit's full hash
- *   hosts.tsv            host, rack, row, power, roles, address, machine
+ *   hosts.tsv            host, rack, row, power, roles, address, machine, ToR
  *   README.md            what to run, and what has and has not run on VMs
  *   campaign.yaml        the campaign, when the layout came from one
  */
@@ -176,13 +176,17 @@ static int write_hosts_tsv(const struct vag_model *m, const struct vag_layout *l
 	if (f == NULL)
 		return fail(err, errlen, VAG_ESYS, "%s: %s", path, strerror(errno));
 	char a[16];
-	fprintf(f, "host\track\trow\tpower\troles\taddress\tmachine\n");
+	fprintf(f, "host\track\trow\tpower\troles\taddress\tmachine\ttor\n");
 	for (size_t i = 0; i < m->nhosts; i++) {
 		const struct vag_host_in *h = &m->hosts[i];
 		const struct vag_rack_in *r = &m->racks[h->rack];
-		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h->name, r->name, r->row, r->power,
+		const char *tor = "";
+		for (size_t k = 0; k < l->nmachines; k++)
+			if (l->machines[k].kind == VAG_M_TOR && l->machines[k].rack == h->rack)
+				tor = l->machines[k].name;
+		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h->name, r->name, r->row, r->power,
 			roles_name(h->roles), vag_ip(l->host_addr[i], a),
-			l->machines[l->host_machine[i]].name);
+			l->machines[l->host_machine[i]].name, tor);
 	}
 	if (fclose(f) != 0)
 		return fail(err, errlen, VAG_ESYS, "%s: %s", path, strerror(errno));

@@ -36,6 +36,7 @@
 
 struct engine {
 	char dest[256];
+	char match[64];   /* the NFQUEUE rule's match ("" or "-d a.b.c.d/n") */
 	pid_t pid;        /* the local ssh child */
 	int in, out;      /* its stdin (we write), stdout (we read) */
 	char buf[1024];   /* partial reply line */
@@ -262,6 +263,38 @@ static int join_argv(const char *const *argv, char **script)
 	}
 	*script = s;
 	return s == NULL ? VAG_EINVAL : VAG_OK;
+}
+
+int vag_ssh_spawn(struct vag_ssh *b, const char *dest, const char *const *argv, int out_fd,
+		  pid_t *pid)
+{
+	if (!valid_dest(dest) || argv == NULL || argv[0] == NULL)
+		return VAG_EINVAL;
+	char *script = NULL;
+	if (join_argv(argv, &script) != VAG_OK)
+		return VAG_ENOMEM;
+	struct sshcmd c = { 0 };
+	int rc = build_ssh(b, dest, script, &c);
+	free(script);
+	if (rc != VAG_OK)
+		return rc;
+	pid_t child = fork();
+	if (child < 0) {
+		free(c.remote);
+		return VAG_ESYS;
+	}
+	if (child == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(out_fd, 1);
+		dup2(out_fd, 2);
+		execvp(c.argv[0], (char *const *)c.argv);
+		_exit(127);
+	}
+	free(c.remote);
+	*pid = child;
+	return VAG_OK;
 }
 
 int vag_ssh_exec(struct vag_ssh *b, const char *dest, const char *const *argv,
@@ -541,8 +574,8 @@ static void engine_stop(struct vag_ssh *b, struct engine *e)
 {
 	char script[256], ignore[256];
 	snprintf(script, sizeof(script),
-		 "iptables -w -D FORWARD -m comment --comment %s -j NFQUEUE --queue-num %d",
-		 IMPAIR_TAG, IMPAIR_QUEUE);
+		 "iptables -w -D FORWARD %s -m comment --comment %s -j NFQUEUE --queue-num %d",
+		 e->match, IMPAIR_TAG, IMPAIR_QUEUE);
 	int status;
 	run_script(b, e->dest, script, NULL, 0, NULL, &status, ignore, sizeof(ignore));
 	close(e->in); /* end of stdin: the engine drains and exits */
@@ -551,9 +584,11 @@ static void engine_stop(struct vag_ssh *b, struct engine *e)
 		;
 }
 
-static int engine_start(struct vag_ssh *b, const char *router, struct engine **out, char *err,
-			size_t errlen)
+static int engine_start(struct vag_ssh *b, const char *router, uint32_t dst, int dstlen,
+			struct engine **out, char *err, size_t errlen)
 {
+	if (dstlen < 0 || dstlen > 32)
+		return fail(err, errlen, VAG_EINVAL, "bad prefix length %d", dstlen);
 	if (b->nengines == ENGINES_MAX)
 		return fail(err, errlen, VAG_ENOMEM, "more than %d impairment engines", ENGINES_MAX);
 	if (!valid_dest(router))
@@ -604,6 +639,10 @@ static int engine_start(struct vag_ssh *b, const char *router, struct engine **o
 	struct engine *e = &b->engines[b->nengines];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->dest, sizeof(e->dest), "%s", router);
+	if (dstlen > 0) {
+		char d[16];
+		snprintf(e->match, sizeof(e->match), "-d %s/%d", vag_ip(dst, d), dstlen);
+	}
 	e->pid = pid;
 	e->in = pin[1];
 	e->out = pout[0];
@@ -613,9 +652,10 @@ static int engine_start(struct vag_ssh *b, const char *router, struct engine **o
 	if (rc == VAG_OK && strncmp(reply, "stats", 5) != 0)
 		rc = fail(err, errlen, VAG_ETOOL, "%s: engine: %s", router, reply);
 	if (rc == VAG_OK) {
+		/* Appended: partitions (inserted first) act before the engine. */
 		snprintf(script, sizeof(script),
-			 "iptables -w -I FORWARD -m comment --comment %s -j NFQUEUE --queue-num %d",
-			 IMPAIR_TAG, IMPAIR_QUEUE);
+			 "iptables -w -A FORWARD %s -m comment --comment %s -j NFQUEUE --queue-num %d",
+			 e->match, IMPAIR_TAG, IMPAIR_QUEUE);
 		rc = iptables_script(b, router, script, NULL, err, errlen);
 	}
 	if (rc != VAG_OK) {
@@ -636,7 +676,7 @@ int vag_ssh_impair(struct vag_ssh *b, const char *router, uint32_t src, int srcl
 		return fail(err, errlen, VAG_EINVAL, "bad impairment policy or prefix");
 	struct engine *e = engine_find(b, router);
 	int rc;
-	if (e == NULL && (rc = engine_start(b, router, &e, err, errlen)) != VAG_OK)
+	if (e == NULL && (rc = engine_start(b, router, 0, 0, &e, err, errlen)) != VAG_OK)
 		return rc;
 	char line[512], reply[512], s[16], d[16];
 	snprintf(line, sizeof(line), "set %s/%d %s/%d %s", vag_ip(src, s), srclen, vag_ip(dst, d),
@@ -648,6 +688,26 @@ int vag_ssh_impair(struct vag_ssh *b, const char *router, uint32_t src, int srcl
 	if (engine != NULL)
 		*engine = "nfqueue";
 	return VAG_OK;
+}
+
+int vag_ssh_engine_open(struct vag_ssh *b, const char *router, uint32_t dst, int dstlen,
+			char *err, size_t errlen)
+{
+	struct engine *e = engine_find(b, router);
+	if (e != NULL)
+		return fail(err, errlen, VAG_EINVAL, "%s: an impairment engine is running", router);
+	return engine_start(b, router, dst, dstlen, &e, err, errlen);
+}
+
+int vag_ssh_engine_line(struct vag_ssh *b, const char *router, const char *line, char *reply,
+			size_t len, char *err, size_t errlen)
+{
+	struct engine *e = engine_find(b, router);
+	if (e == NULL)
+		return fail(err, errlen, VAG_ENOTFOUND, "%s: no impairment engine", router);
+	if (strlen(line) > 500 || strpbrk(line, "\n\r") != NULL)
+		return fail(err, errlen, VAG_EINVAL, "bad control line");
+	return engine_cmd(e, line, reply, len, err, errlen);
 }
 
 int vag_ssh_impair_clear(struct vag_ssh *b, const char *router, char *err, size_t errlen)

@@ -280,6 +280,40 @@ int vag_ssh_impair_clear(struct vag_ssh *b, const char *router, char *err, size_
 int vag_ssh_impair_stats(struct vag_ssh *b, const char *router, char *buf, size_t len,
 			 char *err, size_t errlen);
 
+/* The engine of router, explicitly: every forwarded packet to dst/dstlen
+ * (0: every forwarded packet) is queued to it, so that with dst = the
+ * router's rack segment each packet meets exactly one engine, at its
+ * destination's ToR. VAG_EINVAL when one runs there already. */
+int vag_ssh_engine_open(struct vag_ssh *b, const char *router, uint32_t dst, int dstlen,
+			char *err, size_t errlen);
+/* One control line to router's engine and its one reply line. */
+int vag_ssh_engine_line(struct vag_ssh *b, const char *router, const char *line, char *reply,
+			size_t len, char *err, size_t errlen);
+
+/* Starts argv on dest as a child ssh process of the caller, stdin from
+ * /dev/null, stdout and stderr into out_fd; *pid is the local ssh (wait
+ * for it; it ends when the remote command does, with its exit code).
+ * Returns 0, VAG_EINVAL, VAG_ENOMEM, VAG_ESYS. */
+int vag_ssh_spawn(struct vag_ssh *b, const char *dest, const char *const *argv, int out_fd,
+		  pid_t *pid);
+
+/* ------------------------------------------------ chaos's backend over ssh */
+
+struct chaos_world;
+struct chaos_backend;
+
+/* Fills *out with chaos/'s host backend (chaos/runner.h) for the world w
+ * on the machines of vagrant_dir (its hosts.tsv maps each host to its
+ * machine and ToR; every host of w must be there with the same address),
+ * reached with ssh_config (`vagrant ssh-config` output). Starts one
+ * impairment engine per ToR machine (impair_cmd: "physalia-chaos" there).
+ * sudo: the login user is not root. Returns 0 or a CHAOS_E* code with err
+ * set. Close with vag_backend_close. */
+int vag_backend_open(struct chaos_world *w, const char *vagrant_dir, const char *ssh_config,
+		     const char *control_dir, const char *impair_cmd, int sudo,
+		     struct chaos_backend *out, char *err, size_t errlen);
+void vag_backend_close(struct chaos_backend *b);
+
 /* ---------------------------------------------------------------- the CLI */
 
 /* Parses a --shape "ROWSxRACKSxNODES+CLIENTS" (e.g. "2x10x8+2") into out.

@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runner.h" /* chaos/'s backend interface */
 #include "vagrant.h"
+#include <sys/wait.h>
 
 static const char *dir, *vdir, *probe, *chaos;
 
@@ -296,6 +298,144 @@ START_TEST(impairment_engine_on_router)
 }
 END_TEST
 
+/* chaos/'s backend interface over ssh, as the runner would drive it. */
+static struct chaos_world world;
+static struct chaos_host hosts[16];
+
+static void world_setup(void)
+{
+	char path[512], line[512];
+	snprintf(path, sizeof(path), "%s/hosts.tsv", vdir);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = 0;
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	while (n < 16 && fgets(line, sizeof(line), f) != NULL) {
+		char h[64], rack[64], row[64], power[64], roles[64], a[16], m[64], tor[64];
+		ck_assert_int_eq(sscanf(line, "%63s %63s %63s %63s %63s %15s %63s %63s", h, rack, row,
+					power, roles, a, m, tor),
+				 8);
+		struct chaos_host *x = &hosts[n++];
+		memset(x, 0, sizeof(*x));
+		snprintf(x->name, sizeof(x->name), "%s", h);
+		x->node = strstr(roles, "node") != NULL;
+		x->client = strstr(roles, "client") != NULL;
+		snprintf(x->addr_text, sizeof(x->addr_text), "%s", a);
+		unsigned o[4];
+		sscanf(a, "%u.%u.%u.%u", &o[0], &o[1], &o[2], &o[3]);
+		x->addr = o[0] << 24 | o[1] << 16 | o[2] << 8 | o[3];
+		snprintf(x->router, sizeof(x->router), "%s", tor);
+		snprintf(x->iface, sizeof(x->iface), "h%zu", n - 1);
+	}
+	fclose(f);
+	world.hosts = hosts;
+	world.nhosts = n;
+}
+
+static struct chaos_host *whost(const char *name)
+{
+	for (size_t i = 0; i < world.nhosts; i++)
+		if (strcmp(hosts[i].name, name) == 0)
+			return &hosts[i];
+	ck_abort_msg("no host %s", name);
+	return NULL;
+}
+
+struct counted { uint32_t src; char iface[16]; uint64_t packets; int calls; };
+
+static void count_cb(void *ud, uint32_t src, const char *iface, uint64_t packets)
+{
+	struct counted *c = ud;
+	c->src = src;
+	snprintf(c->iface, sizeof(c->iface), "%s", iface);
+	c->packets += packets;
+	c->calls++;
+}
+
+START_TEST(chaos_backend_ops)
+{
+	world_setup();
+	char cm[512], sc[512];
+	snprintf(cm, sizeof(cm), "%s/cm", dir);
+	snprintf(sc, sizeof(sc), "%s/ssh_config", dir);
+	struct chaos_backend be;
+	int rc = vag_backend_open(&world, vdir, sc, cm, chaos, 0, &be, err, sizeof(err));
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_str_eq(be.ops->name, "vagrant (ssh)");
+	struct chaos_host *a = whost("r1-n1"), *c = whost("r2-n1");
+
+	/* start: output reaches the log on the controller; signal and wait. */
+	char log[512];
+	snprintf(log, sizeof(log), "%s/echo-backend.log", dir);
+	const char *argv[] = { probe, "echo", c->addr_text, "7000", NULL };
+	const char *env[] = { "PHYSALIA_TEST=1", NULL };
+	pid_t pid;
+	ck_assert_int_eq(be.ops->start(&be, c, argv, env, log, &pid), 0);
+	int up = 0;
+	for (int i = 0; i < 200 && !up; i++) {
+		FILE *f = fopen(log, "r");
+		char line[128] = "";
+		if (f != NULL) {
+			up = fgets(line, sizeof(line), f) != NULL && strstr(line, "listening") != NULL;
+			fclose(f);
+		}
+		if (!up)
+			nap(20);
+	}
+	ck_assert(up);
+	int status = 0;
+	ck_assert_int_eq(be.ops->wait(&be, pid, 0, &status), 0); /* still running */
+	ck_assert_int_eq(ping("r1-n1", a->addr_text, c->addr_text, 64), 10);
+
+	/* block: dropped at r2-n1's ToR, counted per source. */
+	ck_assert_int_eq(be.ops->block(&be, c, a, "t1", 1), 0);
+	ck_assert_int_eq(ping("r1-n1", a->addr_text, c->addr_text, 64), 0);
+	struct counted cnt = { 0 };
+	ck_assert_int_eq(be.ops->block_counts(&be, c->router, "t1", count_cb, &cnt), 0);
+	ck_assert_int_eq(cnt.calls, 1);
+	ck_assert_uint_eq(cnt.src, a->addr);
+	ck_assert_str_eq(cnt.iface, c->iface);
+	ck_assert_uint_eq(cnt.packets, 10);
+	ck_assert_int_eq(be.ops->block(&be, c, a, "t1", 0), 0);
+	ck_assert_int_eq(ping("r1-n1", a->addr_text, c->addr_text, 64), 10);
+
+	/* impair: every ToR's engine gets the line; a packet meets one engine
+	 * (its destination's ToR), so dup=1 doubles the answers once. */
+	char line[256];
+	snprintf(line, sizeof(line), "set %s/32 %s/32 dup=1", a->addr_text, c->addr_text);
+	ck_assert_int_eq(be.ops->impair(&be, line), 0);
+	ck_assert_int_eq(ping("r1-n1", a->addr_text, c->addr_text, 64), 20);
+	snprintf(line, sizeof(line), "set %s/32 %s/32 loss=1", a->addr_text, c->addr_text);
+	ck_assert_int_eq(be.ops->impair(&be, line), 0);
+	ck_assert_int_eq(ping("r1-n1", a->addr_text, c->addr_text, 64), 0);
+	ck_assert_int_eq(be.ops->impair(&be, "clear"), 0);
+	ck_assert_int_eq(ping("r1-n1", a->addr_text, c->addr_text, 64), 10);
+	ck_assert_int_ne(be.ops->impair(&be, "set nonsense"), 0);
+
+	/* run: the exit status of the command on the host's machine. */
+	const char *t[] = { "true", NULL }, *f[] = { "false", NULL };
+	ck_assert_int_eq(be.ops->run(&be, a, t), 0);
+	ck_assert_int_eq(be.ops->run(&be, a, f), 1);
+	/* rate: refused, never silently ignored. */
+	ck_assert_int_eq(be.ops->rate(&be, c, 1000), CHAOS_ENOTBUILT);
+
+	/* kill -9 reaches the remote process; wait says it was killed by 9. */
+	ck_assert_int_eq(be.ops->signal(&be, c, pid, SIGKILL), 0);
+	ck_assert_int_eq(be.ops->wait(&be, pid, 10000, &status), 1);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGKILL);
+	ck_assert_int_eq(ping("r1-n1", a->addr_text, c->addr_text, 64), 0);
+	vag_backend_close(&be);
+	/* The engines are gone: no NFQUEUE rule is left on the ToRs. */
+	const char *ls[] = { "sh", "-c", "iptables -w -S FORWARD | grep -c NFQUEUE || true", NULL };
+	char *out = NULL;
+	ck_assert_int_eq(vag_ssh_exec(b, c->router, ls, NULL, 0, &out, &status, err, sizeof(err)),
+			 VAG_OK);
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -312,6 +452,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, processes_start_signal_fetch_put);
 	tcase_add_test(tc, partition_on_router);
 	tcase_add_test(tc, impairment_engine_on_router);
+	tcase_add_test(tc, chaos_backend_ops);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
