@@ -101,7 +101,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct chaos_run_options o;
 	chaos_run_options_defaults(&o);
-	const char *file = NULL;
+	const char *file = NULL, *planted_name = NULL;
 	int dflt = 0, have_seed = 0;
 	uint64_t seed = 0;
 
@@ -129,6 +129,20 @@ static int cmd_run(int argc, char **argv)
 			if (++i >= argc)
 				return usage_error("run", "--node-bin needs a path%s", "");
 			o.node_bin = argv[i];
+		} else if (strcmp(a, "--planted") == 0) {
+			static const char *const bugs[] = { "accept-lower-ballot", "reply-before-durable",
+							     "choose-without-majority",
+							     "forget-promise-on-restart",
+							     "apply-retry-twice", NULL };
+			if (++i >= argc)
+				return usage_error("run", "--planted needs a bug name%s", "");
+			o.planted = 0;
+			for (int b = 0; bugs[b] != NULL; b++)
+				if (strcmp(argv[i], bugs[b]) == 0)
+					o.planted = b + 1;
+			if (o.planted == 0)
+				return usage_error("run", "unknown planted bug '%s'", argv[i]);
+			planted_name = argv[i];
 		} else if (strcmp(a, "--keep") == 0) {
 			o.keep = 1;
 		} else if (strcmp(a, "--quiet") == 0) {
@@ -190,6 +204,8 @@ static int cmd_run(int argc, char **argv)
 		printf(" --duration %g", o.duration_s);
 	if (o.rack_model != NULL)
 		printf(" --rack-model %s", o.rack_model);
+	if (o.planted)
+		printf(" --planted %s", planted_name);
 	printf("\n");
 	fflush(stdout);
 
@@ -215,6 +231,10 @@ static const char run_usage[] =
 	"                       (default runs/<name>-<seed>)\n"
 	"  --node-bin PATH      the physalia-node to run (default: beside this binary)\n"
 	"  --keep               leave the fabric up after the run (down --all removes it)\n"
+	"  --planted BUG        run physalia-node-planted with one of the engine's planted\n"
+	"                       bugs: accept-lower-ballot, reply-before-durable,\n"
+	"                       choose-without-majority, forget-promise-on-restart,\n"
+	"                       apply-retry-twice (the run must then find a violation)\n"
 	"  --dry-run            print the resolved campaign and exit\n"
 	"  --quiet              no progress line\n"
 	"\n"

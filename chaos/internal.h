@@ -22,6 +22,7 @@ struct chaos_run_options {
 	const char *rack_model;  /* NULL = the campaign's */
 	const char *node_bin;    /* NULL = beside physalia-chaos */
 	int keep, quiet, dry_run;
+	int planted;             /* enum ph_bug for physalia-node-planted, 0 = none */
 };
 
 void chaos_run_options_defaults(struct chaos_run_options *o);

@@ -312,8 +312,9 @@ static int node_start(void *ud, size_t hi)
 	argv[n++] = "--config";
 	argv[n++] = h->node_config;
 	argv[n] = NULL;
-	char ft_file[700], ft_env[760];
-	const char *env[5] = { NULL };
+	char ft_file[700], ft_env[760], bug_env[64];
+	const char *env[6] = { NULL };
+	size_t ne = 0;
 	if (r->nx.faketime) {
 		snprintf(ft_file, sizeof ft_file, "%s/faketime-%s", r->dir, h->name);
 		if (access(ft_file, F_OK) != 0) {
@@ -324,11 +325,15 @@ static int node_start(void *ud, size_t hi)
 			}
 		}
 		snprintf(ft_env, sizeof ft_env, "FAKETIME_TIMESTAMP_FILE=%s", ft_file);
-		env[0] = "LD_PRELOAD=" FAKETIME_LIB;
-		env[1] = ft_env;
-		env[2] = "FAKETIME_NO_CACHE=1";
-		env[3] = NULL;
+		env[ne++] = "LD_PRELOAD=" FAKETIME_LIB;
+		env[ne++] = ft_env;
+		env[ne++] = "FAKETIME_NO_CACHE=1";
 	}
+	if (r->o->planted) {
+		snprintf(bug_env, sizeof bug_env, "PHYSALIA_PLANTED_BUG=%d", r->o->planted);
+		env[ne++] = bug_env;
+	}
+	env[ne] = NULL;
 	int before = log_starts(h->node_log);
 	int rc = r->be.ops->start(&r->be, h, argv, env, h->node_log, &h->node_pid);
 	if (rc != 0)
@@ -857,6 +862,10 @@ static void find_node_bin(struct run *r)
 	char tmp[PATH_MAX];
 	snprintf(tmp, sizeof tmp, "%s", r->self);
 	char *d = dirname(tmp); /* build/X/chaos */
+	if (r->o->planted) {
+		snprintf(r->node_bin, sizeof r->node_bin, "%s/physalia-node-planted", d);
+		return;
+	}
 	snprintf(r->node_bin, sizeof r->node_bin, "%s/../node/physalia-node", d);
 	if (access(r->node_bin, X_OK) != 0)
 		snprintf(r->node_bin, sizeof r->node_bin, "%s/physalia-node", d);
@@ -892,6 +901,10 @@ static int setup(struct run *r)
 			return CHAOS_ESYS;
 		}
 	}
+	/* Absolute paths from here on: they go into the run database. */
+	char real[PATH_MAX];
+	if (realpath(r->dir, real) != NULL && strlen(real) < sizeof r->dir)
+		memcpy(r->dir, real, strlen(real) + 1);
 	char dbpath[PATH_MAX + 16];
 	snprintf(dbpath, sizeof dbpath, "%s/run.db", r->dir);
 	if (access(dbpath, F_OK) == 0) {
@@ -1030,9 +1043,10 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 		rc = CHAOS_ESYS;
 		goto out_teardown;
 	}
-	char notes[256];
-	snprintf(notes, sizeof notes, "impairment: NFQUEUE engine per ToR (no netem); backend: namespaces; fabric %s",
-		 r.run_id);
+	char notes[PATH_MAX + 256];
+	snprintf(notes, sizeof notes,
+		 "impairment: NFQUEUE engine per ToR (no netem); backend: namespaces; fabric %s; node %s%s",
+		 r.run_id, r.node_bin, o->planted ? " (planted bug build)" : "");
 	struct rep_run_info ri = { c->name, c->seed, CHAOS_VERSION, unix_ns(), mono_ns(), notes,
 				   (int64_t)c->workload.timeout_ms * 1000000LL };
 	rep_db_run_begin(r.db, &ri);
