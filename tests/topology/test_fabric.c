@@ -11,6 +11,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -306,6 +309,85 @@ START_TEST(default_model_every_host_reaches_every_other)
 }
 END_TEST
 
+/* Reads one ethtool flag of ifname inside (run, ns). */
+static int ethtool_get(const char *ns, const char *ifname, uint32_t cmd)
+{
+	int saved;
+	ck_assert_int_eq(topo_ns_enter(run, ns, &saved), 0);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ethtool_value ev = { .cmd = cmd };
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	ifr.ifr_data = (void *)&ev;
+	int rc = ioctl(s, SIOCETHTOOL, &ifr);
+	close(s);
+	ck_assert_int_eq(topo_ns_leave(saved), 0);
+	return rc == 0 ? (int)ev.data : -1;
+}
+
+static int read_sysctl(const char *ns, const char *path)
+{
+	int saved;
+	ck_assert_int_eq(topo_ns_enter(run, ns, &saved), 0);
+	FILE *f = fopen(path, "r");
+	int v = -1;
+	if (f != NULL) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	ck_assert_int_eq(topo_ns_leave(saved), 0);
+	return v;
+}
+
+START_TEST(hosts_and_routers_are_set_up_for_faults)
+{
+	make_run('j');
+	struct topo_model *m = NULL;
+	ck_assert_int_eq(topo_model_default(&m), 0);
+	ck_assert_int_eq(topo_fabric_up(m, run, NULL), 0);
+	/* offloads off on both ends of a host link and on an uplink */
+	static const uint32_t gets[] = { ETHTOOL_GGRO, ETHTOOL_GGSO, ETHTOOL_GTSO,
+					 ETHTOOL_GTXCSUM, ETHTOOL_GSG };
+	for (size_t i = 0; i < sizeof gets / sizeof gets[0]; i++) {
+		ck_assert_int_eq(ethtool_get("r2-n1", "eth0", gets[i]), 0);
+		ck_assert_int_eq(ethtool_get("rack2", "h0", gets[i]), 0);
+		ck_assert_int_eq(ethtool_get("rack2", "up", gets[i]), 0);
+		ck_assert_int_eq(ethtool_get("row1", "r1", gets[i]), 0);
+	}
+	/* forwarding in routers only */
+	ck_assert_int_eq(read_sysctl("rack2", "/proc/sys/net/ipv4/ip_forward"), 1);
+	ck_assert_int_eq(read_sysctl("row1", "/proc/sys/net/ipv4/ip_forward"), 1);
+	ck_assert_int_eq(read_sysctl("r2-n1", "/proc/sys/net/ipv4/ip_forward"), 0);
+	/* the way iproute2 sees namespaces: a bind mount under /run/netns that
+	 * `ip netns exec` could enter (same device and inode as the netns a
+	 * process inside it has) */
+	char *argv[] = { "sleep", "1000", NULL };
+	pid_t pid;
+	ck_assert_int_eq(topo_fabric_spawn(run, "r3-c1", argv, &pid), 0);
+	char path[128], ns[TOPO_NSNAME_MAX];
+	topo_ns_name(ns, sizeof ns, run, "r3-c1");
+	snprintf(path, sizeof path, "/run/netns/%s", ns);
+	struct stat a, b;
+	ck_assert_int_eq(stat(path, &a), 0);
+	snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+	double deadline = now_s() + 10;
+	for (;;) {
+		ck_assert_int_eq(stat(path, &b), 0);
+		if (a.st_ino == b.st_ino || now_s() > deadline)
+			break;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert(a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ck_assert_int_eq(topo_fabric_down(run, NULL), 0);
+	topo_model_free(m);
+}
+END_TEST
+
 START_TEST(two_rows_route_through_the_core)
 {
 	make_run('b');
@@ -563,6 +645,7 @@ int main(void)
 	tcase_add_test(tc, bad_arguments_are_refused_before_touching_anything);
 	tcase_add_test(tc, default_model_every_host_reaches_every_other);
 	tcase_add_test(tc, two_rows_route_through_the_core);
+	tcase_add_test(tc, hosts_and_routers_are_set_up_for_faults);
 	tcase_add_test(tc, teardown_leaves_the_machine_as_it_was);
 	tcase_add_test(tc, sigkill_during_a_run_then_down_cleans_everything);
 	tcase_add_test(tc, sigkill_in_the_middle_of_up_then_down_cleans);
@@ -574,7 +657,7 @@ int main(void)
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	/* whatever a crashed test left behind goes too */
-	for (char c = 'a'; c <= 'i'; c++) {
+	for (char c = 'a'; c <= 'j'; c++) {
 		make_run(c);
 		topo_fabric_down(run, NULL);
 	}
