@@ -11,7 +11,7 @@
  *      end sent straight into the other namespace (IFLA_NET_NS_FD), so no
  *      link ever exists in the root namespace;
  *   3. addresses, routes, loopback and offloads through those sockets.
- * Any failure tears the run down again (topo_fabric_down). */
+ * Any failure removes every namespace this call made (and only those). */
 #include <net/if.h>
 
 #include "topology/topology.h"
@@ -37,6 +37,19 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Built-in fault injection (STYLE.md 6): when topo__fabric_fault_at is N > 0,
+ * the N-th step of the next topo_fabric_up fails as if the kernel had
+ * refused it. Tests sweep N to prove a failure anywhere leaves nothing. */
+int topo__fabric_fault_at;
+static int fault_step;
+
+static int injected(const char *what)
+{
+	if (topo__fabric_fault_at <= 0 || ++fault_step != topo__fabric_fault_at)
+		return 0;
+	return topo__ferr(TOPO_ENETLINK, "injected fault at step %d (%s)", fault_step, what);
+}
 
 enum ns_kind { NS_HOST, NS_TOR, NS_SPINE, NS_CORE };
 
@@ -115,10 +128,14 @@ static void *create_worker(void *arg)
 	struct build *b = arg;
 	topo__ferr_clear();
 	for (size_t i = 0; i < b->n; i++) {
+		if ((b->rc = injected("create namespace")) != 0)
+			break;
 		b->rc = topo__ns_create_here(b->ns[i].name);
 		if (b->rc != 0)
 			break;
 		b->made++;
+		if ((b->rc = injected("configure namespace")) != 0)
+			break;
 		b->rc = configure_here(&b->ns[i]);
 		if (b->rc != 0)
 			break;
@@ -140,6 +157,9 @@ static int nl_fail(int e, const char *what, const struct nsrec *r, const char *o
 static int veth(struct build *b, struct nsrec *r, const char *name, struct nsrec *peer,
 		const char *peer_name)
 {
+	int inj = injected("veth");
+	if (inj != 0)
+		return inj;
 	struct rtnl_link *l = rtnl_link_veth_alloc();
 	if (l == NULL)
 		return topo__ferr(TOPO_ENOMEM, "rtnl_link_veth_alloc");
@@ -161,6 +181,9 @@ static int veth(struct build *b, struct nsrec *r, const char *name, struct nsrec
 /* The index of link name in r, brought up if it is not. */
 static int link_up(struct nsrec *r, const char *name, int ifindex_hint, int *ifindex)
 {
+	int inj = injected("link up");
+	if (inj != 0)
+		return inj;
 	struct rtnl_link *l = NULL;
 	int e = rtnl_link_get_kernel(r->sk, ifindex_hint, ifindex_hint ? NULL : name, &l);
 	if (e < 0)
@@ -196,6 +219,9 @@ static struct nl_addr *ip4(uint32_t a, unsigned plen)
 
 static int addr(struct build *b, struct nsrec *r, int ifindex, uint32_t a, const char *ifname)
 {
+	int inj = injected("address");
+	if (inj != 0)
+		return inj;
 	struct rtnl_addr *ad = rtnl_addr_alloc();
 	struct nl_addr *local = ip4(a, 31);
 	int rc = 0;
@@ -223,6 +249,9 @@ out:
 static int route(struct build *b, struct nsrec *r, uint32_t dst, unsigned plen, uint32_t gw,
 		 int ifindex)
 {
+	int inj = injected("route");
+	if (inj != 0)
+		return inj;
 	struct rtnl_route *rt = rtnl_route_alloc();
 	struct nl_addr *d = ip4(dst, plen), *g = NULL;
 	int rc = 0;
@@ -277,6 +306,9 @@ out:
  * offload the driver does not have is fine). */
 static int offloads_off(struct nsrec *r, const char *ifname)
 {
+	int inj = injected("offloads");
+	if (inj != 0)
+		return inj;
 	static const uint32_t cmds[] = { ETHTOOL_SGRO, ETHTOOL_SGSO, ETHTOOL_STSO,
 					 ETHTOOL_STXCSUM, ETHTOOL_SRXCSUM, ETHTOOL_SSG };
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -434,6 +466,7 @@ int topo_fabric_up(const struct topo_model *m, const char *run, struct topo_fabr
 	if (rc != 0)
 		return topo__ferr(rc, "the rack model does not validate");
 	double t0 = now_s();
+	fault_step = 0;
 	char (*names)[TOPO_NSNAME_MAX] = NULL;
 	size_t n_existing = 0;
 	rc = topo__ns_list(run, &names, &n_existing);
@@ -481,11 +514,23 @@ int topo_fabric_up(const struct topo_model *m, const char *run, struct topo_fabr
 	return 0;
 
 err_down: {
-	/* keep the first failure's message, not the cleanup's */
+	/* remove exactly what this call made (a concurrent up of the same run
+	 * that won the race keeps its namespaces), and keep the first
+	 * failure's message, not the cleanup's */
 	char msg[TOPO_DIAG_MSG_MAX];
 	topo__ferr_copy(msg, sizeof msg);
+	char (*made)[TOPO_NSNAME_MAX] = calloc(b.made + 1, sizeof *made);
+	if (made != NULL) {
+		for (size_t i = 0; i < b.made; i++)
+			memcpy(made[i], b.ns[i].name, sizeof made[i]);
+	}
+	size_t n_made = b.made;
 	release(&b);
-	topo_fabric_down(run, NULL);
+	if (made != NULL)
+		topo__ns_remove((const char (*)[TOPO_NSNAME_MAX])made, n_made, NULL);
+	else
+		topo_fabric_down(run, NULL);
+	free(made);
 	topo__ferr(rc, "%s", msg);
 	return rc;
 }

@@ -19,11 +19,18 @@ int topo__ns_parse(const char *ns, char run[TOPO_RUN_MAX], char entity[TOPO_NAME
 /* Our namespaces under /run/netns of run (NULL = all runs), sorted.
  * *out is allocated (free()). */
 int topo__ns_list(const char *run, char (**out)[TOPO_NSNAME_MAX], size_t *n);
+/* Kills every process inside the named namespaces, then unmounts and
+ * removes them (the body of topo_fabric_down). */
+int topo__ns_remove(const char (*names)[TOPO_NSNAME_MAX], size_t n, uint32_t *removed);
 /* Makes /run/netns a shared mount point, as iproute2 does. */
 int topo__netns_dir_ready(void);
 /* On a dedicated thread: unshare into a new netns and mount it as nsname. */
 int topo__ns_create_here(const char *nsname);
 /* Runs fn(arg) on a new thread that first joins netns fd. */
 int topo__in_ns(int fd, int (*fn)(void *), void *arg);
+
+/* Fault injection for tests: the N-th step of the next topo_fabric_up
+ * fails (0 = off). Not thread-safe; tests only. */
+extern int topo__fabric_fault_at;
 
 #endif

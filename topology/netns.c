@@ -387,11 +387,17 @@ int topo_fabric_down(const char *run, uint32_t *removed)
 	int rc = topo__ns_list(run, &names, &n);
 	if (rc != 0)
 		return rc;
+	rc = topo__ns_remove((const char (*)[TOPO_NSNAME_MAX])names, n, removed);
+	free(names);
+	return rc;
+}
+
+int topo__ns_remove(const char (*names)[TOPO_NSNAME_MAX], size_t n, uint32_t *removed)
+{
+	int rc = 0;
 	struct ns_id *ids = calloc(n + 1, sizeof *ids);
-	if (ids == NULL) {
-		free(names);
+	if (ids == NULL)
 		return TOPO_ENOMEM;
-	}
 	size_t nid = 0;
 	for (size_t i = 0; i < n; i++) {
 		char path[TOPO__PATH_LEN];
@@ -436,7 +442,6 @@ int topo_fabric_down(const char *run, uint32_t *removed)
 		*removed = gone;
 out_free:
 	free(ids);
-	free(names);
 	return rc;
 }
 

@@ -435,7 +435,7 @@ struct topo_fabric_stats {
  * in namespaces it creates; the root namespace is never changed (beyond the
  * /run/netns mount point iproute2 also makes). Fails with TOPO_EEXIST if any
  * namespace of that run exists. On any failure it removes everything it made
- * (topo_fabric_down(run)) before returning. st may be NULL.
+ * (and nothing else) before returning. st may be NULL.
  * Returns 0, TOPO_EINVAL, TOPO_ENOMEM, TOPO_EEXIST, TOPO_EPERM, TOPO_ENETNS,
  * TOPO_ENETLINK, TOPO_EIO. */
 int topo_fabric_up(const struct topo_model *m, const char *run,

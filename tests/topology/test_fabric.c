@@ -4,6 +4,7 @@
  * rows), teardown leaves the machine as it was, and `down` cleans up after
  * a run killed with SIGKILL. Each test uses its own run prefix. */
 #include "topology/topology.h"
+#include "topology/fabric_internal.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -533,6 +534,37 @@ START_TEST(sigkill_in_the_middle_of_up_then_down_cleans)
 }
 END_TEST
 
+/* A failure at any step of up (injected, as if the kernel refused it)
+ * leaves nothing behind: no namespace, no link in the root namespace. */
+START_TEST(a_failure_at_any_step_of_up_leaves_nothing)
+{
+	make_run('k');
+	char *before = root_links();
+	struct topo_gen g = { .rows = 2, .racks_per_row = 3, .powers = 3, .nodes = 1,
+			      .clients = 1, .jury_size = 3 };
+	struct topo_model *m = NULL;
+	ck_assert_int_eq(topo_model_generate(&g, &m, NULL), 0);
+	int n;
+	for (n = 1; n < 10000; n++) {
+		topo__fabric_fault_at = n;
+		int rc = topo_fabric_up(m, run, NULL);
+		if (rc == 0)
+			break;
+		ck_assert_msg(rc == TOPO_ENETLINK, "step %d: %s", n, topo_fabric_error());
+		ck_assert_ptr_nonnull(strstr(topo_fabric_error(), "injected"));
+		ck_assert_msg(count_ns(run) == 0, "step %d left namespaces", n);
+	}
+	topo__fabric_fault_at = 0;
+	ck_assert_int_gt(n, 100); /* every step of a 12-host, 2-row fabric was hit */
+	ck_assert_int_eq(topo_fabric_down(run, NULL), 0);
+	char *after = root_links();
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	topo_model_free(m);
+}
+END_TEST
+
 START_TEST(two_runs_coexist)
 {
 	make_run('f');
@@ -649,6 +681,7 @@ int main(void)
 	tcase_add_test(tc, teardown_leaves_the_machine_as_it_was);
 	tcase_add_test(tc, sigkill_during_a_run_then_down_cleans_everything);
 	tcase_add_test(tc, sigkill_in_the_middle_of_up_then_down_cleans);
+	tcase_add_test(tc, a_failure_at_any_step_of_up_leaves_nothing);
 	tcase_add_test(tc, two_runs_coexist);
 	tcase_add_test(tc, exec_runs_inside_the_host);
 	suite_add_tcase(s, tc);
@@ -657,7 +690,7 @@ int main(void)
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	/* whatever a crashed test left behind goes too */
-	for (char c = 'a'; c <= 'j'; c++) {
+	for (char c = 'a'; c <= 'k'; c++) {
 		make_run(c);
 		topo_fabric_down(run, NULL);
 	}
