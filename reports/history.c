@@ -372,7 +372,7 @@ int rep__txn_copy(struct rep_arena *a, const struct rep_txn *in, struct rep_txn 
 		if (c == NULL)
 			return REP_ENOMEM;
 		for (size_t i = 0; i < in->nconds; i++) {
-			if ((unsigned)in->conds[i].kind > REP_COND_INT_GT)
+			if ((unsigned)in->conds[i].kind > REP_COND_INT_NE)
 				return REP_EINVAL;
 			c[i].kind = in->conds[i].kind;
 			if ((rc = rep__value_copy(a, &in->conds[i].key, &c[i].key)) != 0 ||
@@ -531,7 +531,7 @@ int rep_history_complete(struct rep_history *h, size_t index, enum rep_outcome o
 			return REP_EINVAL;
 		struct rep_txn t = *op->txn;
 		t.committed = txn_result->committed;
-		t.reads = txn_result->committed ? txn_result->reads : NULL;
+		t.reads = txn_result->reads;
 		struct rep_txn *copy;
 		if ((rc = rep__txn_copy(h->arena, &t, &copy)) != 0)
 			return rc;
@@ -546,7 +546,7 @@ int rep_history_complete(struct rep_history *h, size_t index, enum rep_outcome o
 
 static int txn_describe(struct rep_buf *b, const struct rep_txn *t, bool with_result)
 {
-	static const char *ck[] = {"exists", "absent", "=", "type", "<", "<=", ">=", ">"};
+	static const char *ck[] = {"exists", "absent", "=", "type", "<", "<=", ">=", ">", "==", "!="};
 	static const char *ok[] = {"r", "w", "d", "incr"};
 	int rc = 0;
 	if (t->nconds) {

@@ -64,7 +64,9 @@ struct pairing {
 	int64_t *keys;
 	size_t *vals; /* index + 1, 0 = empty */
 	size_t cap, used;
-	int64_t t; /* next synthetic time */
+	int64_t t;    /* next synthetic time */
+	int64_t last; /* time of the last event */
+	bool any;
 };
 
 static size_t pmix(int64_t k)
@@ -155,7 +157,15 @@ static int pairing_event(struct pairing *pr, struct cursor *c, const struct even
 	if (pr->cap == 0 && (rc = pairing_grow(pr)) != 0)
 		return rc;
 	int64_t t = ev->has_time ? ev->time : pr->t;
-	pr->t = (ev->has_time ? ev->time : pr->t) + 1;
+	if (pr->any && t < pr->last) {
+		c->p = c->line;
+		return fail(c, "time %lld goes back (an earlier event has time %lld); expected "
+			       "events in time order",
+			    (long long)t, (long long)pr->last);
+	}
+	pr->any = true;
+	pr->last = t;
+	pr->t = t + 1;
 	size_t slot = pairing_slot(pr, ev->process);
 	if (ev->type == REP_OUT_PENDING) {
 		if (pr->vals[slot] != 0) {
@@ -177,11 +187,6 @@ static int pairing_event(struct pairing *pr, struct cursor *c, const struct even
 			.txn = ev->txn,
 			.client = ev->client,
 		};
-		if (pr->h.n > 0 && t < pr->h.ops[pr->h.n - 1].invoke_ns) {
-			c->p = c->line;
-			return fail(c, "time %lld goes back; expected events in time order",
-				    (long long)t);
-		}
 		size_t idx;
 		if ((rc = rep_history_add(&pr->h, &op, &idx)) != 0)
 			return rc;
@@ -216,10 +221,10 @@ static int pairing_event(struct pairing *pr, struct cursor *c, const struct even
 			    (long long)op->invoke_ns);
 	}
 	struct rep_txn txr = {.committed = ev->committed, .reads = ev->reads};
-	if (op->fn == REP_FN_TXN && ev->type == REP_OUT_OK && ev->committed && op->txn != NULL &&
-	    ev->nreads != op->txn->nops) {
+	if (op->fn == REP_FN_TXN && ev->type == REP_OUT_OK && ev->reads != NULL &&
+	    op->txn != NULL && ev->nreads != op->txn->nops) {
 		c->p = c->line;
-		return fail(c, "committed :txn completion has %zu micro-ops but its invoke has "
+		return fail(c, ":txn completion has %zu micro-ops but its invoke has "
 			       "%zu; expected the same micro-ops with read results",
 			    ev->nreads, op->txn->nops);
 	}
@@ -641,7 +646,7 @@ static int edn_txn(struct cursor *c, struct rep_history *h, const struct edn *va
 		   const struct edn *conds, bool completion, struct event *ev)
 {
 	static const char *const opk[] = {"r", "w", "d", "incr"};
-	static const char *const ck[] = {"exists", "absent", "=", "type", "<", "<=", ">=", ">"};
+	static const char *const ck[] = {"exists", "absent", "=", "type", "<", "<=", ">=", ">", "==", "!="};
 	if (value == NULL || value->kind != E_VEC)
 		return at_fail(c, value ? value : conds, "expected %s",
 			       ":value, a vector of micro-ops [[:r k v] [:w k v] ...]");
@@ -695,12 +700,12 @@ static int edn_txn(struct cursor *c, struct rep_history *h, const struct edn *va
 		if (m->kind != E_VEC || m->n < 2 || m->n > 3 || m->items[0].kind != E_KW)
 			return at_fail(c, m, "expected %s", "a condition [:exists k], [:= k v], ...");
 		int kind = -1;
-		for (int k = 0; k < 8; k++)
+		for (int k = 0; k < 10; k++)
 			if (kw_is(&m->items[0], ck[k]))
 				kind = k;
 		if (kind < 0)
 			return at_fail(c, m, "expected %s",
-				       "a condition keyword :exists :absent := :type :< :<= :>= :>");
+				       "a condition keyword :exists :absent := :type :< :<= :>= :> :== :!=");
 		cs[i].kind = (enum rep_cond_kind)kind;
 		if ((rc = edn_key(c, h, &m->items[1], &cs[i].key)) != 0)
 			return rc;
@@ -858,7 +863,8 @@ static int parse_edn_line(struct cursor *c, struct pairing *pr)
 			ev.committed = com == NULL || (com->kind == E_BOOL && com->b);
 			if (com != NULL && com->kind != E_BOOL)
 				return at_fail(c, com, "expected %s", ":committed true or false");
-			if (ev.committed && (rc = edn_txn(c, h, value, NULL, true, &ev)) != 0)
+			if (value->kind != E_NIL &&
+			    (rc = edn_txn(c, h, value, NULL, true, &ev)) != 0)
 				return rc;
 		}
 		break;
@@ -871,9 +877,7 @@ static int parse_edn_line(struct cursor *c, struct pairing *pr)
 
 int rep__event_class(int64_t invoke_ns, int64_t t, int completion)
 {
-	if (!completion)
-		return 1;
-	return invoke_ns < t ? 0 : 2;
+	return completion && invoke_ns < t ? 0 : 1;
 }
 
 static bool looks_like_edn(const char *text, size_t len)
@@ -1011,7 +1015,7 @@ static int edn_txn_value(struct rep_buf *b, const struct rep_txn *t, bool with_r
 
 static int edn_conds(struct rep_buf *b, const struct rep_txn *t)
 {
-	static const char *const ck[] = {"exists", "absent", "=", "type", "<", "<=", ">=", ">"};
+	static const char *const ck[] = {"exists", "absent", "=", "type", "<", "<=", ">=", ">", "==", "!="};
 	int rc = rep__buf_put(b, ", :conds [", 10);
 	for (size_t i = 0; i < t->nconds; i++) {
 		const struct rep_cond *cd = &t->conds[i];
@@ -1075,7 +1079,10 @@ int rep__edn_event(struct rep_buf *b, const struct rep_op *op, bool completion)
 		rc |= rep__buf_put(b, "]", 1);
 		break;
 	case REP_FN_TXN:
-		rc |= edn_txn_value(b, op->txn, ok && op->txn->committed);
+		if (completion && !(ok && op->txn->reads != NULL))
+			rc |= rep__buf_put(b, "nil", 3); /* no reads recorded */
+		else
+			rc |= edn_txn_value(b, op->txn, ok);
 		if (!completion)
 			rc |= edn_conds(b, op->txn);
 		if (ok)
@@ -1102,7 +1109,9 @@ static int ev_cmp(const void *a, const void *b)
 		return x->t < y->t ? -1 : 1;
 	if (x->cls != y->cls)
 		return x->cls - y->cls;
-	return x->op < y->op ? -1 : x->op > y->op;
+	if (x->op != y->op)
+		return x->op < y->op ? -1 : 1;
+	return x->completion - y->completion;
 }
 
 int rep_export_edn(const struct rep_history *h, FILE *out)

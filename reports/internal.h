@@ -45,8 +45,9 @@ struct sqlite3;
 struct sqlite3 *rep__db_handle(struct rep_db *d);
 
 /* Order of events at one time in an EDN stream: completions of ops invoked
- * earlier (0), invokes (1), completions of ops invoked at that time (2), so
- * a process's completion precedes its next invoke and follows its own. */
+ * earlier (0) first, then (1) invokes and the completions of ops invoked at
+ * that very time, by op, each op's invoke before its completion; so a
+ * process's completion precedes its next invoke and follows its own. */
 int rep__event_class(int64_t invoke_ns, int64_t t, int completion);
 
 /* Monotonic clock in seconds (for budgets and timing). */

@@ -266,14 +266,20 @@ static bool cond_holds(struct ent *e, size_t n, const struct rep_cond *c)
 	case REP_COND_INT_LT:
 	case REP_COND_INT_LE:
 	case REP_COND_INT_GE:
-	case REP_COND_INT_GT: {
+	case REP_COND_INT_GT:
+	case REP_COND_INT_EQ:
+	case REP_COND_INT_NE: {
 		if (i < 0 || (e[i].v[0] & 0x7f) != REP_V_INT)
 			return false;
 		int r = int_cmp(dec_value(e[i].v, e[i].vl), &c->value);
-		return c->kind == REP_COND_INT_LT   ? r < 0
-		       : c->kind == REP_COND_INT_LE ? r <= 0
-		       : c->kind == REP_COND_INT_GE ? r >= 0
-						    : r > 0;
+		switch (c->kind) {
+		case REP_COND_INT_LT: return r < 0;
+		case REP_COND_INT_LE: return r <= 0;
+		case REP_COND_INT_GE: return r >= 0;
+		case REP_COND_INT_GT: return r > 0;
+		case REP_COND_INT_EQ: return r == 0;
+		default: return r != 0;
+		}
 	}
 	}
 	return false;
@@ -300,6 +306,20 @@ static int cell_step(const uint8_t *s, size_t n, const struct rep_op *op, struct
 	for (size_t i = 0; i < ne + t->nops + 1; i++)
 		voff[i] = SIZE_MAX;
 	size_t nw = ne;
+	/* reads see the state before the transaction, committed or not */
+	if (op->outcome == REP_OUT_OK && t->reads != NULL) {
+		for (size_t i = 0; i < t->nops; i++) {
+			if (t->ops[i].kind != REP_TX_READ)
+				continue;
+			long at = find_ent(e, ne, &t->ops[i].key);
+			const struct rep_value *r = &t->reads[i];
+			bool same = at < 0 ? r->kind == REP_V_NIL : value_is_enc(e[at].v, e[at].vl, r);
+			if (!same) {
+				rc = 0;
+				goto out_free;
+			}
+		}
+	}
 	bool commit = true;
 	for (size_t i = 0; i < t->nconds && commit; i++)
 		commit = cond_holds(w, nw, &t->conds[i]);
@@ -316,15 +336,7 @@ static int cell_step(const uint8_t *s, size_t n, const struct rep_op *op, struct
 		}
 		switch (o->kind) {
 		case REP_TX_READ:
-			if (op->outcome == REP_OUT_OK && t->committed && t->reads != NULL) {
-				const struct rep_value *r = &t->reads[i];
-				bool same = at < 0 ? r->kind == REP_V_NIL : value_is_enc(cv, cl, r);
-				if (!same) {
-					rc = 0;
-					goto out_free;
-				}
-			}
-			break;
+			break; /* checked against the state before, above */
 		case REP_TX_DELETE:
 			if (at >= 0) {
 				w[at] = w[nw - 1];
@@ -457,8 +469,6 @@ static int cell_validate(const struct rep_op *op)
 		if (o->kind == REP_TX_INCR && o->value.kind != REP_V_INT)
 			return REP_EMODEL;
 	}
-	if (op->outcome == REP_OUT_OK && t->committed && t->nops && t->reads == NULL)
-		return REP_EMODEL;
 	return 0;
 }
 

@@ -103,14 +103,17 @@ enum rep_outcome {
 	REP_OUT_PENDING,
 };
 
-/* Cell model transactions: what physalia's engine applies atomically to one
- * cell. A transaction first evaluates every condition against the cell's
- * state; if all hold it applies its ops in order (reads see earlier writes of
- * the same transaction) and is "committed"; otherwise it changes nothing and
- * its result is committed = false (a legitimate answer the checker must
- * explain: the conditions were false at its linearization point). A refused
- * transaction (unknown feature, busy, not leader) did not take effect: record
- * it with outcome FAIL. */
+/* Cell model transactions: what physalia's engine (engine/engine.h) applies
+ * atomically to one cell, at one point: reads are taken from the state before
+ * the transaction; conditions are evaluated on that state; if all hold, the
+ * writes apply in order and the transaction is "committed"; if one is false,
+ * or an increment meets a non-integer, it changes nothing and is not
+ * committed (the engine's IGNORED with reason condition or type): a
+ * legitimate answer the checker must explain. Reads are returned either way.
+ * A transaction that was refused whatever the state (stale seq, expired
+ * session, feature level, busy, not leader) did not take effect: record it
+ * with outcome FAIL; so, too, IGNORED for a size limit (cell full, integer
+ * too big), which this model does not track (docs/checker.md). */
 enum rep_cond_kind {
 	REP_COND_EXISTS = 0, /* key present */
 	REP_COND_ABSENT,     /* key absent */
@@ -120,6 +123,8 @@ enum rep_cond_kind {
 	REP_COND_INT_LE,
 	REP_COND_INT_GE,
 	REP_COND_INT_GT,
+	REP_COND_INT_EQ,     /* key holds an integer equal to value */
+	REP_COND_INT_NE,     /* key holds an integer not equal to value */
 };
 
 struct rep_cond {
@@ -150,8 +155,9 @@ struct rep_txn {
 	size_t nops;
 	/* Result (meaningful when the operation's outcome is OK): */
 	bool committed;
-	/* One entry per op (entries for non-READ ops are ignored), NULL when not
-	 * committed. */
+	/* One entry per op (entries for non-READ ops are ignored; NIL = absent),
+	 * committed or not; NULL when the reads were not recorded (then they are
+	 * not checked). */
 	const struct rep_value *reads;
 };
 

@@ -575,7 +575,7 @@ sqlite3 *rep__db_handle(struct rep_db *d)
 }
 
 struct ev_line {
-	int64_t t;
+	int64_t t, invoke;
 	int cls;
 	int completion;
 	int64_t rowid;
@@ -590,7 +590,11 @@ static int evl_cmp(const void *a, const void *b)
 		return x->t < y->t ? -1 : 1;
 	if (x->cls != y->cls)
 		return x->cls - y->cls;
-	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+	if (x->invoke != y->invoke) /* ops in invoke order, then row order */
+		return x->invoke < y->invoke ? -1 : 1;
+	if (x->rowid != y->rowid)
+		return x->rowid < y->rowid ? -1 : 1;
+	return x->completion - y->completion;
 }
 
 int rep_db_load_history(struct rep_db *d, struct rep_history *out, struct rep_error *err)
@@ -624,6 +628,7 @@ int rep_db_load_history(struct rep_db *d, struct rep_history *out, struct rep_er
 			size_t len = (size_t)sqlite3_column_bytes(s, 3 + c);
 			ev[n] = (struct ev_line){
 				.t = sqlite3_column_int64(s, 1 + c),
+				.invoke = sqlite3_column_int64(s, 1),
 				.completion = c,
 				.cls = rep__event_class(sqlite3_column_int64(s, 1),
 							sqlite3_column_int64(s, 1 + c), c),

@@ -92,6 +92,9 @@ static const struct bad bads[] = {
 	{"INFO  jepsen.util - 0\t:invoke\t:read\tnil\n\0\n", REP_FMT_LOG, 2, 1, "NUL"},
 	{"{:process 0, :type :invoke, :f :get, :type :ok, :key \"1\", :value nil}\n", REP_FMT_EDN, 1,
 	 38, "duplicate key"},
+	{"{:process 0, :type :invoke, :f :get, :key \"1\", :time 9}\n{:process 1, :type :invoke, "
+	 ":f :get, :key \"1\", :time 8}\n",
+	 REP_FMT_EDN, 2, 1, "goes back"},
 	{"INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n", REP_FMT_LOG, 1, 1,
 	 "at least one client operation"},
 };
@@ -142,7 +145,7 @@ END_TEST
 START_TEST(txn_edn_round_trip_and_check)
 {
 	const char *ok = "{:process 0, :type :invoke, :f :txn, :cell \"c1\", :value [[:incr \"n\" 5] [:r \"n\" nil]], :time 10}\n"
-			 "{:process 0, :type :ok, :f :txn, :cell \"c1\", :value [[:incr \"n\" 5] [:r \"n\" 5]], :committed true, :time 20}\n"
+			 "{:process 0, :type :ok, :f :txn, :cell \"c1\", :value [[:incr \"n\" 5] [:r \"n\" nil]], :committed true, :time 20}\n"
 			 "{:process 1, :type :invoke, :f :txn, :cell \"c1\", :conds [[:>= \"n\" 5]], :value [[:w \"m\" \"hi\"]], :time 30}\n"
 			 "{:process 1, :type :ok, :f :txn, :cell \"c1\", :value [[:w \"m\" \"hi\"]], :committed true, :time 40}\n"
 			 "{:process 2, :type :invoke, :f :txn, :cell \"c1\", :conds [[:absent \"m\"]], :value [[:d \"n\"]], :time 50}\n"
@@ -202,7 +205,9 @@ START_TEST(bigint_increments)
 	const char *t = "{:process 0, :type :invoke, :f :txn, :value [[:incr \"n\" 18446744073709551615]], :time 1}\n"
 			"{:process 0, :type :ok, :f :txn, :value [[:incr \"n\" 18446744073709551615]], :time 2}\n"
 			"{:process 0, :type :invoke, :f :txn, :value [[:incr \"n\" 2] [:r \"n\" nil]], :time 3}\n"
-			"{:process 0, :type :ok, :f :txn, :value [[:incr \"n\" 2] [:r \"n\" 18446744073709551617]], :time 4}\n";
+			"{:process 0, :type :ok, :f :txn, :value [[:incr \"n\" 2] [:r \"n\" 18446744073709551615]], :time 4}\n"
+			"{:process 0, :type :invoke, :f :txn, :conds [[:== \"n\" 18446744073709551617]], :value [[:r \"n\" nil]], :time 5}\n"
+			"{:process 0, :type :ok, :f :txn, :value [[:r \"n\" 18446744073709551617]], :time 6}\n";
 	struct rep_history h;
 	rep_history_init(&h);
 	struct rep_error err;

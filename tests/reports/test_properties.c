@@ -315,10 +315,18 @@ struct ctx_op {
 	bool linearized;
 };
 
-/* Applies t to s (the spec, written independently of models.c); returns
- * whether it commits, filling reads. */
+/* Applies t to s (the spec as engine/engine.h states it, written
+ * independently of models.c): reads from the state before, conditions, then
+ * writes in order. Returns whether it commits; reads are filled either way. */
 static bool capply(struct cstate *s, const struct ctx_op *t, bool *rp, int64_t *rv)
 {
+	for (int i = 0; i < t->nops; i++) {
+		int k = t->key[i];
+		if (t->kind[i] == REP_TX_READ) {
+			rp[i] = s->present[k];
+			rv[i] = s->present[k] ? s->val[k] : 0;
+		}
+	}
 	if (t->ncond) {
 		bool p = s->present[t->ckey];
 		int64_t v = s->val[t->ckey];
@@ -329,6 +337,7 @@ static bool capply(struct cstate *s, const struct ctx_op *t, bool *rp, int64_t *
 		case REP_COND_EQUALS: holds = p && v == t->cval; break;
 		case REP_COND_INT_GE: holds = p && v >= t->cval; break;
 		case REP_COND_INT_LT: holds = p && v < t->cval; break;
+		case REP_COND_INT_NE: holds = p && v != t->cval; break;
 		default: break;
 		}
 		if (!holds)
@@ -338,8 +347,6 @@ static bool capply(struct cstate *s, const struct ctx_op *t, bool *rp, int64_t *
 		int k = t->key[i];
 		switch (t->kind[i]) {
 		case REP_TX_READ:
-			rp[i] = s->present[k];
-			rv[i] = s->present[k] ? s->val[k] : 0;
 			break;
 		case REP_TX_PUT:
 			s->present[k] = true;
@@ -363,8 +370,8 @@ static void cgen_txn(struct ctx_op *o)
 	o->cell = (int)rnd(2);
 	o->ncond = rnd(3) == 0;
 	static const enum rep_cond_kind cks[] = {REP_COND_EXISTS, REP_COND_ABSENT, REP_COND_EQUALS,
-						 REP_COND_INT_GE, REP_COND_INT_LT};
-	o->ck = cks[rnd(5)];
+						 REP_COND_INT_GE, REP_COND_INT_LT, REP_COND_INT_NE};
+	o->ck = cks[rnd(6)];
 	o->ckey = (int)rnd(NK);
 	o->cval = rnd(4);
 	o->nops = 1 + (int)rnd(3);
@@ -455,7 +462,7 @@ static void cto_history(const struct ctx_op *g, size_t n, struct rep_history *h)
 			.ops = tops,
 			.nops = (size_t)g[i].nops,
 			.committed = g[i].committed,
-			.reads = g[i].committed ? reads : NULL,
+			.reads = reads,
 		};
 		struct rep_op op = {
 			.process = g[i].proc,
@@ -495,10 +502,8 @@ static bool cell_search(const struct ctx_op *g, size_t n, uint32_t placed, struc
 		bool legal;
 		if (g[i].out != REP_OUT_OK) {
 			legal = commits; /* a no-op info is the same as leaving it out */
-		} else if (!g[i].committed) {
-			legal = !commits;
 		} else {
-			legal = commits;
+			legal = commits == g[i].committed;
 			for (int k = 0; k < g[i].nops && legal; k++)
 				if (g[i].kind[k] == REP_TX_READ &&
 				    (rp[k] != g[i].rpresent[k] || (rp[k] && rv[k] != g[i].rval[k])))
@@ -546,7 +551,7 @@ START_TEST(cell_mutations_match_oracle)
 		if (g[i].out != REP_OUT_OK)
 			continue;
 		int k = (int)rnd((uint32_t)g[i].nops);
-		if (g[i].committed && g[i].kind[k] == REP_TX_READ && rnd(3) != 0) {
+		if (g[i].kind[k] == REP_TX_READ && rnd(3) != 0) {
 			if (g[i].rpresent[k] && rnd(3) == 0)
 				g[i].rpresent[k] = false;
 			else {
@@ -555,10 +560,6 @@ START_TEST(cell_mutations_match_oracle)
 			}
 		} else {
 			g[i].committed = !g[i].committed;
-			for (int j = 0; j < g[i].nops; j++) {
-				g[i].rpresent[j] = false;
-				g[i].rval[j] = 0;
-			}
 		}
 		bool oracle = cell_oracle(g, n);
 		struct rep_history h;
