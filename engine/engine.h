@@ -261,7 +261,8 @@ int ph_result_read(const struct ph_result *r, size_t i, const uint8_t **key, siz
 enum ph_bug {
 	PH_BUG_NONE = 0,
 	PH_BUG_ACCEPT_LOWER_BALLOT = 1,     /* acceptor accepts below its promise */
-	PH_BUG_REPLY_BEFORE_DURABLE = 2,    /* replies not flagged after_durable */
+	PH_BUG_REPLY_BEFORE_DURABLE = 2,    /* promises, accepted votes and client replies
+					     * leave before their records are durable */
 	PH_BUG_CHOOSE_WITHOUT_MAJORITY = 3, /* chosen with one vote short of a majority */
 	PH_BUG_FORGET_PROMISE_ON_RESTART = 4, /* load ignores PROMISE records */
 	PH_BUG_APPLY_RETRY_TWICE = 5,       /* dedup check skipped at apply */

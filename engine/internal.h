@@ -230,7 +230,9 @@ struct ph_cell {
 	uint8_t keep_out;      /* last step failed: keep its outputs queued */
 	ph_node_id self;
 	uint16_t feature_level;
-	int8_t planted_bug;
+#ifdef PH_PLANTED_BUGS
+	int8_t planted_bug;    /* test builds only (ph_engine_planted) */
+#endif
 	uint64_t rng;
 	ph_time now;
 	ph_time election_timeout;

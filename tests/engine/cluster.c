@@ -77,6 +77,8 @@ struct cl_cluster {
 	size_t log_n;
 	struct cl_stats st;
 	int healing;
+	size_t cut;          /* replica cut off from the network (SIZE_MAX: none) */
+	ph_time cut_until;
 	char err[256];
 	uint64_t cap_client, cap_seq;
 	int cap_done;
@@ -181,10 +183,17 @@ static void disk_put(struct replica *r, const struct rec *x)
 	r->disk[r->disk_n++] = *x;
 }
 
+static int is_cut(struct cl_cluster *cl, ph_node_id id)
+{
+	return !cl->healing && cl->cut != SIZE_MAX && cl->r[cl->cut].cfg.self == id;
+}
+
 static void net_send(struct cl_cluster *cl, ph_node_id from, ph_node_id to, const uint8_t *b,
 		     size_t len)
 {
 	if (!cl->healing && rnd(cl) % 100 < cl->o.loss_pct)
+		return;
+	if (is_cut(cl, from) || is_cut(cl, to))
 		return;
 	int copies = !cl->healing && rnd(cl) % 100 < cl->o.dup_pct ? 2 : 1;
 	for (int k = 0; k < copies; k++) {
@@ -466,6 +475,7 @@ int cl_new(const struct cl_opts *o, struct cl_cluster **out)
 	cl->o = *o;
 	cl->rng = o->seed * 0x2545f4914f6cdd1dull + 1;
 	cl->now = 1000 * MS;
+	cl->cut = SIZE_MAX;
 	memcpy(cl->pkey, "volume-1", 8);
 	for (size_t i = 0; i < o->n; i++) {
 		struct ph_cell_config *c = &cl->r[i].cfg;
@@ -534,7 +544,7 @@ static void deliver_one(struct cl_cluster *cl)
 	struct net_msg m = cl->net[k];
 	cl->net[k] = cl->net[--cl->net_n];
 	size_t i = node_index(cl, m.to);
-	if (i != SIZE_MAX && cl->r[i].cell != NULL) {
+	if (i != SIZE_MAX && cl->r[i].cell != NULL && !is_cut(cl, m.to)) {
 		struct ph_event ev = {.type = PH_EV_RECEIVE, .now = cl->now};
 		ev.receive.from = m.from;
 		ev.receive.bytes = m.bytes;
@@ -558,6 +568,13 @@ static void advance_ms(struct cl_cluster *cl)
 	}
 	if (!cl->healing && cl->o.crash_permille && rnd(cl) % 1000 < cl->o.crash_permille)
 		crash(cl, rnd(cl) % cl->o.n);
+	if (cl->cut != SIZE_MAX && cl->now >= cl->cut_until)
+		cl->cut = SIZE_MAX;
+	if (!cl->healing && cl->cut == SIZE_MAX && cl->o.partition_permille &&
+	    rnd(cl) % 1000 < cl->o.partition_permille) {
+		cl->cut = rnd(cl) % cl->o.n;
+		cl->cut_until = cl->now + (100 + rnd(cl) % 900) * MS;
+	}
 	for (size_t k = 0; k < cl->o.clients && !cl->healing; k++) {
 		struct client *c = &cl->cli[k];
 		if (c->outstanding && cl->now - c->sent > CLIENT_TIMEOUT) {
@@ -594,9 +611,10 @@ int cl_run(struct cl_cluster *cl, uint64_t max_ms, char *err, size_t errlen)
 	uint64_t end = cl->st.sim_ms + max_ms;
 	while (!cl->err[0] && cl->st.acked < cl->o.target && cl->st.sim_ms < end) {
 		unsigned r = (unsigned)(rnd(cl) % 100);
+		unsigned sync = cl->o.sync_pct ? cl->o.sync_pct : 10;
 		if (cl->net_n > 0 && r < 75)
 			deliver_one(cl);
-		else if (r < 85)
+		else if (r < 75 + sync && r < 99)
 			sync_disk(cl, rnd(cl) % cl->o.n);
 		else
 			advance_ms(cl);

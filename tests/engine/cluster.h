@@ -29,6 +29,8 @@ struct cl_opts {
 	unsigned loss_pct;       /* messages lost at send, percent */
 	unsigned dup_pct;        /* messages duplicated, percent */
 	unsigned crash_permille; /* per sim millisecond, chance one replica crashes */
+	unsigned partition_permille; /* per sim ms, chance one replica is cut off for 0.1-1 s */
+	unsigned sync_pct;       /* per scheduling round, chance a disk syncs (0: 10) */
 	size_t clients;          /* 1..PH_DEDUP_MAX */
 	size_t target;           /* stop after this many acknowledged commits */
 	int planted_bug;         /* only with ph_engine_planted */

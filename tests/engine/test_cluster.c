@@ -13,7 +13,8 @@ static void run_full(size_t n, uint64_t seed, unsigned loss, unsigned dup, unsig
 		     size_t target, size_t clients, unsigned alpha, unsigned max_batch)
 {
 	struct cl_opts o = {.n = n, .seed = seed, .loss_pct = loss, .dup_pct = dup,
-			    .crash_permille = crash, .clients = clients, .target = target,
+			    .crash_permille = crash, .partition_permille = crash ? 5 : 0,
+			    .clients = clients, .target = target,
 			    .alpha = alpha, .max_batch = max_batch};
 	struct cl_cluster *cl;
 	ck_assert_int_eq(cl_new(&o, &cl), 0);
