@@ -62,8 +62,7 @@ static const char *const target_names[CHAOS_TGT__COUNT] = {
 	[CHAOS_TGT_ALL_NODES] = "all-nodes",
 };
 
-static const char *const disk_modes[] = { "fsync-fail", "write-fail", "fsync-slow", "open-fail",
-					  NULL };
+static const char *const disk_modes[] = { "fsync-fail", "write-fail", "open-fail", NULL };
 
 void chaos_campaign_defaults(struct chaos_campaign *c)
 {
@@ -448,8 +447,8 @@ static int fault_pair(struct parser *p, const char *k, struct fy_node *kn, struc
 				return 0;
 			}
 		return fail(p, v,
-			    "unknown disk fault '%s' (fsync-fail, write-fail, fsync-slow, "
-			    "open-fail)",
+			    "unknown disk fault '%s' (fsync-fail, write-fail, open-fail; libfiu "
+			    "cannot slow a call down)",
 			    buf);
 	}
 	if (strcmp(k, "offset") == 0)

@@ -114,7 +114,7 @@ struct chaos_fault {
 	struct chaos_target target;
 	struct chaos_link_policy link; /* loss/delay/reorder/duplicate/corrupt */
 	uint32_t rate_kbit;   /* bandwidth */
-	char disk[CHAOS_NAME_MAX]; /* disk: "fsync-fail", "write-fail", "fsync-slow" */
+	char disk[CHAOS_NAME_MAX]; /* disk: "fsync-fail", "write-fail", "open-fail" */
 	double clock_offset_s; /* clock: offset */
 	double clock_rate;     /* clock: rate (1.0 = normal; 0 = unset) */
 	int line, column;     /* where the fault was written (0 when generated) */

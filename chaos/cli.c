@@ -337,7 +337,7 @@ static int module_built(const char *module)
 	return 0;
 }
 
-#if !defined(CHAOS_HAVE_TOPOLOGY) || !defined(CHAOS_HAVE_REPORTS)
+#if !defined(CHAOS_HAVE_TOPOLOGY) || !defined(CHAOS_HAVE_REPORTS) || !defined(CHAOS_HAVE_RUNNER)
 static int not_built(const char *cmd, const char *module)
 {
 	fprintf(stderr,
@@ -413,7 +413,12 @@ static int cmd_check(int argc, char **argv)
 
 static int cmd_nightly(int argc, char **argv)
 {
+#ifdef CHAOS_HAVE_RUNNER
 	return chaos_nightly_cli(argc, argv);
+#else
+	(void)argc;
+	return not_built(argv[0], "runner's (topology fabric, node, engine, run database)");
+#endif
 }
 
 static const char nightly_usage[] =
@@ -424,7 +429,19 @@ static const char nightly_usage[] =
 	"  --budget SECONDS     total time (default 3600)\n"
 	"  --duration SECONDS   per campaign (default 60)\n"
 	"  --seed S             first seed (default: from the date)\n"
-	"  --out DIR            default nightly/<date>\n";
+	"  --out DIR            default nightly; this night goes to DIR/<date>/\n"
+	"  --summary FILE       the summary database (default DIR/summary.db), kept\n"
+	"                       across nights: tables nights, runs, availability, view trend\n"
+	"Exit: 0 every run linearizable and valid, 1 a violation, 2 invalid runs only.\n";
+
+static const char shrink_usage[] =
+	"Shrinks a failing campaign: runs it, then removes faults one at a time and\n"
+	"halves the duration, keeping each change while the run still fails (exit 1),\n"
+	"and writes the smallest failing campaign to DIR/min.yaml. Runs are real, so\n"
+	"\"still fails\" means it failed once more.\n"
+	"  --out DIR            default shrink/\n"
+	"  --budget SECONDS     default 1800\n"
+	"  --planted BUG        run physalia-node-planted (see run --help)\n";
 
 static const char capture_usage[] =
 	"Captures packets on one interface (run it inside a host's namespace) into a\n"
@@ -483,8 +500,11 @@ static const struct subcommand table[] = {
 	  NULL },
 	{ "campaign", "campaign check FILE | generate --seed S", campaign_usage, cmd_campaign,
 	  NULL },
-	{ "nightly", "nightly [--budget S] [--duration S] [--seed S] [--out DIR]", nightly_usage,
+	{ "nightly", "nightly [--budget S] [--duration S] [--seed S] [--out DIR] [--summary F]",
+	  nightly_usage,
 	  cmd_nightly, NULL },
+	{ "shrink", "shrink FAILING.yaml [--out DIR] [--budget S]", shrink_usage, chaos_shrink_cli,
+	  NULL },
 	{ "place", "place [RACK-MODEL] [options]  (topology: placement of cells)",
 	  passthrough_usage, cmd_place, "topology" },
 	{ "up", "up [RACK-MODEL] [options]  (topology: bring the fabric up)", passthrough_usage,

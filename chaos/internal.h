@@ -39,6 +39,7 @@ void chaos_campaign_scale(struct chaos_campaign *c, double duration_s);
 int chaos_cleanup_all(int verbose);
 
 int chaos_nightly_cli(int argc, char **argv);
+int chaos_shrink_cli(int argc, char **argv);
 int chaos_impair_cli(int argc, char **argv);
 int chaos_capture_cli(int argc, char **argv);
 /* The workload client and the runner: only in binaries built with the

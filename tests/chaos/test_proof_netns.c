@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <dirent.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,58 @@ START_TEST(planted_choose_without_majority_is_caught)
 }
 END_TEST
 
+/* SIGKILL of the controller mid-run: its watchdog takes the fabric down
+ * and every process of the run dies with it (PR_SET_PDEATHSIG, namespaces). */
+START_TEST(sigkill_of_the_controller_leaves_nothing)
+{
+	char dir[300];
+	snprintf(dir, sizeof dir, "%s/killed", out_root);
+	int pfd[2];
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		execl(CHAOS, CHAOS, "run", DATA "/proof.yaml", "--rack-model", DATA "/colony7.yaml",
+		      "--out", dir, "--quiet", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	FILE *f = fdopen(pfd[0], "r");
+	char line[1024], fabric[32] = "";
+	int workload = 0;
+	/* Bounded by the campaign itself: the colony line comes within seconds. */
+	while (!workload && fgets(line, sizeof line, f) != NULL) {
+		const char *x = strstr(line, "(fabric ");
+		if (x != NULL)
+			sscanf(x + 8, "%15[A-Za-z0-9]", fabric);
+		if (strncmp(line, "colony:", 7) == 0)
+			workload = 1;
+	}
+	ck_assert_msg(workload && fabric[0], "the run did not reach its workload");
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	int st;
+	waitpid(pid, &st, 0);
+	fclose(f);
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "ph-%s-", fabric);
+	int left = 1;
+	for (int i = 0; i < 300 && left; i++) {
+		left = 0;
+		DIR *d = opendir("/run/netns");
+		struct dirent *e;
+		while (d != NULL && (e = readdir(d)) != NULL)
+			left += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+		if (d != NULL)
+			closedir(d);
+		if (left)
+			usleep(100000);
+	}
+	nothing_left(fabric, dir);
+}
+END_TEST
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -213,6 +266,7 @@ int main(void)
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, proof_campaign_is_valid_linearizable_and_leaves_marks);
 	tcase_add_test(tc, planted_choose_without_majority_is_caught);
+	tcase_add_test(tc, sigkill_of_the_controller_leaves_nothing);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
