@@ -241,6 +241,36 @@ int ph__out_record(struct ph_cell *c, int kind, ph_slot slot, size_t size,
 	return 0;
 }
 
+static void shrink(struct ph_cell *c, void **p, size_t *cap, size_t n, size_t sz)
+{
+	if (*cap == n)
+		return;
+	if (n == 0) {
+		ph__free(&c->a, *p);
+		*p = NULL;
+		*cap = 0;
+		return;
+	}
+	void *q = ph__realloc(&c->a, *p, n * sz);
+	if (q != NULL) { /* keeping the larger block is fine */
+		*p = q;
+		*cap = n;
+	}
+}
+
+void ph_cell_trim(struct ph_cell *c)
+{
+	if (c == NULL || c->keep_out)
+		return; /* queued output of a failed step must survive */
+	out_free(c);
+	shrink(c, (void **)&c->log, &c->log_cap, c->log_n, sizeof *c->log);
+	shrink(c, (void **)&c->kv, &c->kv_cap, c->kv_n, sizeof *c->kv);
+	shrink(c, (void **)&c->ses, &c->ses_cap, c->ses_n, sizeof *c->ses);
+	shrink(c, (void **)&c->p1, &c->p1_cap, c->p1_n, sizeof *c->p1);
+	shrink(c, (void **)&c->pend, &c->pend_cap, c->pend_n, sizeof *c->pend);
+	shrink(c, (void **)&c->batch, &c->batch_cap, c->batch_len, 1);
+}
+
 static void out_reset(struct ph_cell *c)
 {
 	struct ph_out *o = &c->out;

@@ -427,6 +427,12 @@ struct ph_update {
  * dropped and counted, not an error: the step returns 0. */
 int ph_cell_step(struct ph_cell *cell, const struct ph_event *ev, struct ph_update *out);
 
+/* Give back memory an idle replica does not need: the buffers of the last
+ * update (which must have been carried out: its pointers become invalid) and
+ * slack in internal arrays. The node calls it for cells going cold; the
+ * next step allocates again as needed. */
+void ph_cell_trim(struct ph_cell *cell);
+
 /* ---- introspection for tests, simulators, the node ------------------------- */
 
 enum ph_role {

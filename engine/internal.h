@@ -251,6 +251,8 @@ struct ph_cell {
 	ph_slot chosen;        /* every slot below is chosen and known */
 	ph_slot applied;       /* every slot below is applied */
 	uint32_t apply_index;  /* entries of slot `applied` already applied */
+	ph_slot idle_applied;  /* applied at the previous tick */
+	uint8_t idle_ticks;    /* ticks without progress (idle truncation) */
 	struct ph_entry *log;
 	size_t log_n, log_cap;
 

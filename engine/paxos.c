@@ -429,6 +429,8 @@ static int on_chosen(struct ph_cell *c, ph_node_id from, const struct ph_msg *m)
 	return 0;
 }
 
+static void idle_truncate(struct ph_cell *c);
+
 static int on_heartbeat(struct ph_cell *c, ph_node_id from, const struct ph_msg *m)
 {
 	if (ph_ballot_cmp(m->ballot, c->promised) < 0)
@@ -439,6 +441,7 @@ static int on_heartbeat(struct ph_cell *c, ph_node_id from, const struct ph_msg 
 	ph__reset_election(c);
 	if (m->chosen > c->chosen)
 		return maybe_catchup(c, from);
+	idle_truncate(c); /* a follower's timer rarely fires while a leader lives */
 	return 0;
 }
 
@@ -542,8 +545,27 @@ static int retransmit(struct ph_cell *c)
 	return err;
 }
 
+/* A cell that saw no progress at two ticks (or, for a follower, heartbeats)
+ * in a row truncates its log behind a snapshot, so a cold replica holds its
+ * state and little else. */
+static void idle_truncate(struct ph_cell *c)
+{
+	bool quiet = c->applied == c->idle_applied && c->log_n == c->applied - c->base &&
+		     (c->role != PH_ROLE_LEADER || c->next == c->chosen);
+	c->idle_applied = c->applied;
+	if (!quiet) {
+		c->idle_ticks = 0;
+		return;
+	}
+	if (c->idle_ticks < 2)
+		c->idle_ticks++;
+	else if (c->applied > c->base)
+		ph__truncate(c, c->applied);
+}
+
 int ph__on_tick(struct ph_cell *c)
 {
+	idle_truncate(c);
 	switch (c->role) {
 	case PH_ROLE_LEADER:
 		if (c->now >= c->heartbeat_at) {
