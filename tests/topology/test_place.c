@@ -468,6 +468,23 @@ START_TEST(availability_physalia_beats_the_central_database)
 }
 END_TEST
 
+START_TEST(the_place_command)
+{
+	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stdout));
+	char *ok[] = { "place", "--cells", "12", "--jury", "5", "--seed", "3", NULL };
+	ck_assert_int_eq(topo_cli_place(7, ok), 0);
+	char *missing[] = { "place", "/nonexistent/rack.yaml", NULL };
+	ck_assert_int_eq(topo_cli_place(2, missing), 1);
+	char *bad_jury[] = { "place", "--jury", "12", NULL };
+	ck_assert_int_eq(topo_cli_place(3, bad_jury), 2);
+	char *unknown[] = { "place", "--frobnicate", NULL };
+	ck_assert_int_eq(topo_cli_place(2, unknown), 2);
+	/* 9 fits the default model: at most 4 per power domain, 3 per rack */
+	char *nine[] = { "place", "--jury", "9", NULL };
+	ck_assert_int_eq(topo_cli_place(3, nine), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("topology placement");
@@ -484,6 +501,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, blast_radius_of_racks_domains_and_rows);
 	tcase_add_loop_test(tc, property_random_models, 0, 5);
 	tcase_add_test(tc, availability_physalia_beats_the_central_database);
+	tcase_add_test(tc, the_place_command);
 	suite_add_tcase(s, tc);
 	return s;
 }
