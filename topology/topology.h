@@ -447,7 +447,7 @@ int topo_fabric_up(const struct topo_model *m, const char *run,
  * addresses, routes and netfilter rules go with their namespaces.
  * Idempotent: nothing there is success. *removed (may be NULL) gets the
  * number of namespaces removed.
- * Returns 0, TOPO_EINVAL, TOPO_ENETNS, TOPO_ETIMEDOUT, TOPO_EPERM. */
+ * Returns 0, TOPO_EINVAL, TOPO_ENOMEM, TOPO_ENETNS, TOPO_ETIMEDOUT, TOPO_EPERM. */
 int topo_fabric_down(const char *run, uint32_t *removed);
 
 /* One namespace of a fabric, as found on the machine. */
