@@ -98,10 +98,11 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 	bool *agg_down = calloc(units, sizeof *agg_down);
 	uint32_t *order = malloc(units * sizeof *order);
 	double *ok_db = calloc(TOPO_AVAIL_POINTS, sizeof *ok_db);
+	uint64_t *need = calloc(TOPO_AVAIL_POINTS, sizeof *need);
 	uint64_t *ok_ph = calloc(4 * TOPO_AVAIL_POINTS, sizeof *ok_ph);
 	rc = TOPO_ENOMEM;
 	if (vols == NULL || col == NULL || agg_down == NULL || order == NULL ||
-	    ok_db == NULL || ok_ph == NULL)
+	    ok_db == NULL || ok_ph == NULL || need == NULL)
 		goto out_free;
 	for (uint32_t v = 0; v < p.volumes; v++) {
 		uint32_t pts[3];
@@ -156,6 +157,9 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 				bool c_up = !agg_down[UNIT(vols[v].client)];
 				if (!c_up)
 					continue;
+				bool p_up = !agg_down[UNIT(vols[v].primary)];
+				bool r_up = !agg_down[UNIT(vols[v].replica)];
+				need[pt] += (p_up || r_up) && !(p_up && r_up);
 				ok_db[pt] += db_up;
 				for (uint32_t s = 0; s < res.n_sizes; s++) {
 					const struct topo_cell *cell = &col[s].cells[v];
@@ -168,6 +172,7 @@ int topo_avail_sim(const struct topo_avail_params *pin, struct topo_avail_result
 		}
 		double total = (double)p.volumes * p.trials;
 		res.db[pt] = 100.0 * ok_db[pt] / total;
+		res.load[pt] = 100.0 * (double)need[pt] / total;
 		for (uint32_t s = 0; s < res.n_sizes; s++)
 			res.physalia[s][pt] = 100.0 * (double)ok_ph[s * TOPO_AVAIL_POINTS + pt] / total;
 	}
@@ -178,6 +183,7 @@ out_free:
 	for (size_t s = 0; s < inited; s++)
 		topo_colony_close(&col[s]);
 	free(col);
+	free(need);
 	free(ok_ph);
 	free(ok_db);
 	free(order);
@@ -224,4 +230,10 @@ void topo_avail_print(const struct topo_avail_result *r, FILE *f)
 	}
 	fprintf(f, "(ratio: first cell size / db. Paper readings are approximate, from the "
 		   "plots; '-' where the paper shows no reading.)\n");
+	fprintf(f, "load on the configuration store (%% of volumes whose client reaches primary "
+		   "or replica while those two are split; paper Figure 12: rises to about 29%% "
+		   "near a third of aggs down, then falls):\n ");
+	for (int pt = 0; pt < TOPO_AVAIL_POINTS; pt++)
+		fprintf(f, " %2.0f%%:%5.1f", r->fraction[pt] * 100, r->load[pt]);
+	fprintf(f, "\n");
 }

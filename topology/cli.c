@@ -14,16 +14,16 @@
 
 enum { EXIT_USAGE = 2 };
 
-static int usage(const char *cmd)
+static int usage(const char *problem)
 {
+	fprintf(stderr, "%s\n", problem);
 	fprintf(stderr,
 		"usage: physalia-chaos place [RACKMODEL] [--jury N] [--cells N] [--seed S] [--swaps N] [--sim] [--same-row PERMILLE]\n"
 		"       physalia-chaos up [RACKMODEL] [--run PREFIX]\n"
 		"       physalia-chaos down [--run PREFIX | --all]\n"
 		"       physalia-chaos status [--run PREFIX | --all]\n"
 		"       physalia-chaos exec [--run PREFIX] HOST -- cmd [args...]\n"
-		"(%s: RACKMODEL defaults to the built-in model; PREFIX to $PHYSALIA_RUN, else \"main\")\n",
-		cmd);
+		"RACKMODEL defaults to the built-in model, PREFIX to $PHYSALIA_RUN, else \"main\"\n");
 	return EXIT_USAGE;
 }
 
@@ -416,7 +416,7 @@ static int cli_exec(int argc, char **argv)
 int topo_cli_fabric(int argc, char **argv)
 {
 	if (argc < 1 || argv[0] == NULL)
-		return usage("fabric");
+		return usage("fabric: no subcommand");
 	if (strcmp(argv[0], "up") == 0)
 		return cli_up(argc, argv);
 	if (strcmp(argv[0], "down") == 0)
@@ -425,5 +425,5 @@ int topo_cli_fabric(int argc, char **argv)
 		return cli_status(argc, argv);
 	if (strcmp(argv[0], "exec") == 0)
 		return cli_exec(argc, argv);
-	return usage(argv[0]);
+	return usage("unknown subcommand");
 }

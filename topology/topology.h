@@ -393,6 +393,11 @@ struct topo_avail_result {
 	double fraction[TOPO_AVAIL_POINTS];          /* 0.1 .. 0.9 */
 	double db[TOPO_AVAIL_POINTS];                /* % volumes available */
 	double physalia[4][TOPO_AVAIL_POINTS];       /* per cell size */
+	double load[TOPO_AVAIL_POINTS];              /* % of volumes that must call
+							their configuration store
+							(Figure 12): the client
+							reaches primary or replica
+							but those two are split */
 };
 /* Runs the simulation. Deterministic for a seed. Returns 0, TOPO_EINVAL,
  * TOPO_ENOMEM, TOPO_ECONSTRAINT. */

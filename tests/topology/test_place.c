@@ -449,6 +449,16 @@ START_TEST(availability_physalia_beats_the_central_database)
 	ck_assert_ptr_nonnull(strstr(buf, "paper"));
 	ck_assert_ptr_nonnull(strstr(buf, " 90%"));
 	free(buf);
+	/* all of a volume in one row: primary and replica are never split */
+	for (int i = 0; i < TOPO_AVAIL_POINTS; i++)
+		ck_assert_double_eq(r.load[i], 0);
+	struct topo_avail_params spread = p;
+	spread.use_default_locality = 0;
+	spread.same_row_permille = 0;
+	struct topo_avail_result rs;
+	ck_assert_int_eq(topo_avail_sim(&spread, &rs), 0);
+	ck_assert_double_gt(rs.load[2], rs.load[8]);
+	ck_assert_double_gt(rs.load[2], rs.load[0]);
 	/* ToR failures instead of aggs */
 	p.tor_failures = 1;
 	ck_assert_int_eq(topo_avail_sim(&p, &r2), 0);
@@ -471,6 +481,7 @@ END_TEST
 START_TEST(the_place_command)
 {
 	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stdout));
+	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
 	char *ok[] = { "place", "--cells", "12", "--jury", "5", "--seed", "3", NULL };
 	ck_assert_int_eq(topo_cli_place(7, ok), 0);
 	char *missing[] = { "place", "/nonexistent/rack.yaml", NULL };
