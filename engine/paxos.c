@@ -354,9 +354,23 @@ static int on_accept(struct ph_cell *c, ph_node_id from, const struct ph_msg *m)
 	}
 	c->leader_hint = m->ballot.node;
 	ph__reset_election(c);
+	/* A slot already decided here gets no vote unless the proposal carries
+	 * the chosen value: a stale proposer (below the ballot that chose) may
+	 * propose another, and a vote not backed by an accepted record could
+	 * make it believe that one chosen. Instead it learns what is chosen. */
+	if (m->slot < c->base)
+		return send_reject(c, from); /* carries our chosen prefix: catch up */
 	struct ph_entry *e = ph__log_get(c, m->slot);
-	bool decided = m->slot < c->base || (e != NULL && e->chosen);
-	if (!decided) {
+	if (e != NULL && e->chosen) {
+		if (e->len != m->value_len || memcmp(e->value, m->value, e->len) != 0) {
+			struct ph_msg r;
+			msg_init(c, &r, PH_MSG_CHOSEN);
+			r.slot = m->slot;
+			r.value = e->value;
+			r.value_len = e->len;
+			return ph__out_msg(c, from, &r);
+		}
+	} else {
 		if (!ph__accept_window(c, m->slot))
 			return maybe_catchup(c, from);
 		int err = ph__log_at(c, m->slot, &e);
@@ -367,8 +381,6 @@ static int on_accept(struct ph_cell *c, ph_node_id from, const struct ph_msg *m)
 		e->accepted = m->ballot;
 		e->dirty |= PH_DIRTY_ACCEPT;
 	}
-	/* For a decided slot the vote is harmless: any ballot's value there
-	 * equals the chosen one. */
 	struct ph_msg r;
 	msg_init(c, &r, PH_MSG_ACCEPTED);
 	r.ballot = m->ballot;
@@ -487,6 +499,7 @@ static int on_snapshot(struct ph_cell *c, ph_node_id from, const struct ph_msg *
 	(void)from;
 	if (m->slot <= c->applied)
 		return 0;
+	ph__step_down(c); /* a proposer this far behind should not lead */
 	ph_slot s;
 	int err = ph__snapshot_decode(c, m->value, m->value_len, &s);
 	if (err != 0)

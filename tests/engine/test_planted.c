@@ -37,7 +37,7 @@ static uint64_t caught(int bug, int max)
 
 START_TEST(no_bug_passes) { ck_assert_uint_eq(caught(PH_BUG_NONE, 20), 0); }
 END_TEST
-START_TEST(accept_lower_ballot) { ck_assert_uint_ne(caught_with(PH_BUG_ACCEPT_LOWER_BALLOT, 300, 30, 10, 50, 5), 0); }
+START_TEST(accept_lower_ballot) { ck_assert_uint_ne(caught_with(PH_BUG_ACCEPT_LOWER_BALLOT, 300, 40, 5, 80, 10), 0); }
 END_TEST
 START_TEST(reply_before_durable) { ck_assert_uint_ne(caught_with(PH_BUG_REPLY_BEFORE_DURABLE, 300, 30, 50, 0, 1), 0); }
 END_TEST
