@@ -261,7 +261,7 @@ fi
 if ((changed)); then
 	mkdir -p "$sharedir"
 	echo "$commit" >"$sharedir/COMMIT"
-	say "physalia $commit installed in $prefix/bin"
+	say "physalia $commit installed in $prefix"
 fi
 
 # ------------------------------------------------------------- the node

@@ -65,7 +65,7 @@ wait_started() {
 
 echo "== first run"
 bash "$src/vagrant/provision.sh" "${args[@]}" | tee "$tmp/run1"
-grep -q "physalia $commit installed" "$tmp/run1" || fail "first run did not install"
+grep -q "physalia $commit installed in $prefix" "$tmp/run1" || fail "first run did not install"
 grep -q "node started (supervise" "$tmp/run1" || fail "first run did not start the node"
 [[ $(cat "$prefix/share/physalia/COMMIT") == "$commit" ]] || fail "COMMIT not recorded"
 [[ -x $prefix/sbin/physalia-node ]] || fail "physalia-node not installed in sbin"
