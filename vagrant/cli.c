@@ -78,7 +78,7 @@ static int load_input(const char *input, struct topo_model **t, struct chaos_cam
 		int rc;
 		if (c->rack_model[0] == '\0' || strcmp(c->rack_model, "default") == 0) {
 			rc = topo_model_default(t);
-			snprintf(origin, originlen, "campaign %s (the default rack model)", input);
+			snprintf(origin, originlen, "campaign %.200s (the default rack model)", input);
 		} else {
 			const char *slash = strrchr(input, '/');
 			if (c->rack_model[0] == '/' || slash == NULL)
@@ -87,7 +87,7 @@ static int load_input(const char *input, struct topo_model **t, struct chaos_cam
 				snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - input), input,
 					 c->rack_model);
 			rc = topo_model_load_file(path, t, &d);
-			snprintf(origin, originlen, "campaign %s (rack model %s)", input, path);
+			snprintf(origin, originlen, "campaign %.200s (rack model %.300s)", input, path);
 		}
 		if (rc != TOPO_OK) {
 			snprintf(err, errlen, "%s", topo_diag_format(&d, dbuf, sizeof(dbuf)));
@@ -104,7 +104,7 @@ static int load_input(const char *input, struct topo_model **t, struct chaos_cam
 			 topo_diag_format(&d, dbuf, sizeof(dbuf)));
 		return -1;
 	}
-	snprintf(origin, originlen, "rack model %s", input);
+	snprintf(origin, originlen, "rack model %.300s", input);
 	return 0;
 }
 

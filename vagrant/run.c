@@ -22,8 +22,9 @@ struct buf {
 
 static int buf_add(struct buf *b, const char *d, size_t n)
 {
-	if (b->len + n > CAPTURE_MAX)
-		n = CAPTURE_MAX - b->len;
+	size_t room = b->len < CAPTURE_MAX ? CAPTURE_MAX - b->len : 0;
+	if (n > room)
+		n = room;
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + n + 1)

@@ -212,7 +212,7 @@ START_TEST(processes_start_signal_fetch_put)
 	FILE *f = fopen(local, "wb");
 	ck_assert_ptr_nonnull(f);
 	for (int i = 0; i < 300000; i++)
-		fputc((i * 7919) & 255, f);
+		fputc((int)(((unsigned)i * 7919u) & 255u), f);
 	fclose(f);
 	ck_assert_int_eq(vag_ssh_put(b, m2, local, "/var/lib/physalia/chaos/in/put.bin", err,
 				     sizeof(err)),
