@@ -352,8 +352,10 @@ static uint32_t scan_tasks(const struct ns_id *ids, size_t n, uint32_t *counts, 
 		closedir(tasks);
 		if (!hit)
 			continue;
+		if (kill_them && pid == self)
+			continue; /* a thread of ours inside: it goes with the unmount */
 		found++;
-		if (kill_them && pid != self)
+		if (kill_them)
 			kill((pid_t)pid, SIGKILL);
 	}
 	closedir(proc);
