@@ -367,6 +367,12 @@ START_TEST(blast_radius_of_racks_domains_and_rows)
 }
 END_TEST
 
+static uint32_t rnd(uint64_t *rng, uint32_t n)
+{
+	*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*rng >> 33) % n;
+}
+
 /* Property: on random rack models, a validated model always seats a jury
  * when loads are not capped (validation is exact), every placed cell keeps
  * every constraint before and after the swaps, and no single rack or power
@@ -376,11 +382,15 @@ START_TEST(property_random_models)
 	uint64_t rng = 0x1234567ull + (uint64_t)_i * 7919;
 	int validated = 0;
 	for (int round = 0; round < 40; round++) {
-#define RND(n) ((uint32_t)((rng = rng * 6364136223846793005ull + 1442695040888963407ull) >> 33) % (n))
-		struct topo_gen g = { .rows = 1 + RND(3), .racks_per_row = 2 + RND(6),
-				      .powers = 2 + RND(4), .nodes = 1 + RND(4),
-				      .clients = 1 + RND(2), .colors = 1 + RND(2),
-				      .jury_size = 3 + RND(7) };
+#define RND(n) rnd(&rng, (n))
+		struct topo_gen g;
+		g.rows = 1 + RND(3);
+		g.racks_per_row = 2 + RND(6);
+		g.powers = 2 + RND(4);
+		g.nodes = 1 + RND(4);
+		g.clients = 1 + RND(2);
+		g.colors = 1 + RND(2);
+		g.jury_size = 3 + RND(7);
 		struct topo_model *m = NULL;
 		struct topo_diag d;
 		int rc = topo_model_generate(&g, &m, &d);
