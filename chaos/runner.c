@@ -845,6 +845,45 @@ static void fault_params(const struct chaos_fault *f, char *buf, size_t cap)
 		 f->clock_rate, f->line);
 }
 
+/* Renders report.html in a child process: the verdict is already in the run
+ * database, and a crash while rendering must not turn into this run's exit
+ * code. Returns 1 when the report was written. */
+static int render_report(struct rep_db *db, const char *dbpath, const char *path)
+{
+	rep_db_flush(db);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return 0;
+	if (pid == 0) {
+		/* A connection of its own: SQLite handles do not cross fork(). */
+		struct rep_db *own = NULL;
+		FILE *f = fopen(path, "w");
+		if (f == NULL || rep_db_open(dbpath, true, &own) != 0)
+			_exit(2);
+		struct rep_error re;
+		int rc = rep_report_html(own, f, &re);
+		rep_db_close(own);
+		if (rc != 0)
+			fprintf(stderr, "physalia-chaos: report: %s: %s\n", rep_strerror(rc), re.msg);
+		if (fclose(f) != 0)
+			rc = -1;
+		_exit(rc == 0 ? 0 : 2);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "physalia-chaos: rendering %s failed (%s %d)\n", path,
+			WIFEXITED(st) ? "exit" : "signal",
+			WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		return 0;
+	}
+	return 1;
+}
+
 /* ------------------------------------------------------------- the main */
 
 static void self_path(char *buf, size_t cap)
@@ -1307,13 +1346,7 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 	rep_db_flush(r.db);
 	char report[PATH_MAX + 32];
 	snprintf(report, sizeof report, "%s/report.html", r.dir);
-	FILE *rf = fopen(report, "w");
-	if (rf != NULL) {
-		struct rep_error re;
-		if (rep_report_html(r.db, rf, &re) != 0)
-			fprintf(stderr, "physalia-chaos: report: %s\n", re.msg);
-		fclose(rf);
-	}
+	int report_ok = render_report(r.db, dbpath, report);
 	printf("history: %zu operations (ok %" PRIu64 ", fail %" PRIu64 ", info %" PRIu64 ")\n", h.n,
 	       r.ok, r.fail, r.info);
 	printf("packets: deliver %" PRIu64 " drop %" PRIu64 " delay %" PRIu64 " reorder %" PRIu64
@@ -1321,11 +1354,12 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 	       totals[0], totals[1], totals[2], totals[3], totals[4], totals[5], qdrops);
 	printf("verdict: %s%s%s\n", verdict, r.invalid ? "; run INVALID: " : "",
 	       r.invalid ? r.invalid_why : "");
-	printf("run database: %s\nreport: %s\n", dbpath, report);
+	printf("run database: %s\nreport: %s%s\n", dbpath, report,
+	       report_ok ? "" : " (FAILED: the report could not be rendered)");
 	int code;
 	if (crc == 0 && cr.verdict == REP_NOT_LINEARIZABLE)
 		code = 1; /* a violation stands even in a run with other problems */
-	else if (r.invalid || crc != 0 || cr.verdict != REP_LINEARIZABLE)
+	else if (r.invalid || crc != 0 || cr.verdict != REP_LINEARIZABLE || !report_ok)
 		code = 2;
 	else
 		code = 0;
