@@ -51,7 +51,8 @@ static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigne
  * (chaos/: its rack_model, relative to the campaign file, or the default),
  * or a rack model file (topology/). *camp is set for campaigns. */
 static int load_input(const char *input, struct topo_model **t, struct chaos_campaign **camp,
-		      char *origin, size_t originlen, char *err, size_t errlen)
+		      struct vag_model **vm, char *version, size_t versionlen, char *origin,
+		      size_t originlen, char *err, size_t errlen)
 {
 	FILE *f = fopen(input, "rb");
 	if (f == NULL) {
@@ -62,11 +63,10 @@ static int load_input(const char *input, struct topo_model **t, struct chaos_cam
 	size_t n = fread(head, 1, sizeof(head), f);
 	fclose(f);
 	if (n == 16 && memcmp(head, "SQLite format 3", 16) == 0) {
-		snprintf(err, errlen,
-			 "%s: a run database; reading its rack model and commit needs reports/ to "
-			 "read runs back, which is not on main yet (give its campaign or rack model)",
-			 input);
-		return -1;
+		if (vag_model_from_rundb(input, vm, version, versionlen, err, errlen) != VAG_OK)
+			return -1;
+		snprintf(origin, originlen, "the hosts of run database %.300s", input);
+		return 0;
 	}
 	/* A campaign names its rack model; a rack model does not parse as one. */
 	char cerr[512] = "";
@@ -175,16 +175,30 @@ int vag_cli_vagrant(int argc, char **argv)
 	struct topo_model *t = NULL;
 	struct topo_diag diag = { 0 };
 	struct chaos_campaign *camp = NULL;
-	char origin[600], dbuf[600];
+	struct vag_model *m = NULL;
+	char origin[600], dbuf[600], version[128] = "";
 	int rc;
 	if (input != NULL) {
-		rc = load_input(input, &t, &camp, origin, sizeof(origin), err, sizeof(err));
+		rc = load_input(input, &t, &camp, &m, version, sizeof(version), origin,
+				sizeof(origin), err, sizeof(err));
 		if (rc != 0) {
 			fprintf(stderr, "physalia-chaos vagrant: %s\n", err);
 			return 2;
 		}
 		if (camp != NULL)
 			o.campaign_path = input;
+		if (m != NULL) {
+			o.run_db = input;
+			o.run_version = version;
+			/* The run's version is shipped when it names a commit. */
+			if (o.commit == NULL && vag_commit_exists(o.source_dir, version))
+				o.commit = version;
+			else if (o.commit == NULL)
+				fprintf(stderr,
+					"physalia-chaos vagrant: the run recorded version '%s', not a "
+					"commit of %s: shipping HEAD (give --commit to choose)\n",
+					version, o.source_dir);
+		}
 	} else if (shape != NULL) {
 		unsigned s[4];
 		if ((rc = vag_shape_parse(shape, s, err, sizeof(err))) != VAG_OK) {
@@ -206,8 +220,7 @@ int vag_cli_vagrant(int argc, char **argv)
 		}
 		snprintf(origin, sizeof(origin), "the default rack model");
 	}
-	struct vag_model *m = NULL;
-	rc = vag_model_from_topo(t, &m);
+	rc = m != NULL ? VAG_OK : vag_model_from_topo(t, &m);
 	topo_model_free(t);
 	if (rc != VAG_OK) {
 		fprintf(stderr, "physalia-chaos vagrant: %s\n", vag_strerror(rc));

@@ -257,6 +257,12 @@ static int write_readme(const struct vag_layout *l, const struct vag_gen_opts *o
 		o->box ? o->box : DEFAULT_BOX);
 	if (o->campaign_path != NULL)
 		fprintf(f, "\nThe campaign this was made for is `campaign.yaml`.\n");
+	if (o->run_version != NULL)
+		fprintf(f, "\nThe run database records physalia version `%s`%s.\n", o->run_version,
+			strncmp(o->run_version, commit, strlen(o->run_version)) == 0 &&
+					o->run_version[0] != '\0'
+				? " (the commit shipped here)"
+				: ": not a commit of this source, so the commit above was shipped instead");
 	if (fclose(f) != 0)
 		return fail(err, errlen, VAG_ESYS, "%s: %s", path, strerror(errno));
 	return VAG_OK;
@@ -324,6 +330,14 @@ static int resolve_commit(const char *dir, const char *commit, char hash[41], ch
 	hash[40] = '\0';
 	free(out);
 	return VAG_OK;
+}
+
+int vag_commit_exists(const char *source_dir, const char *commit)
+{
+	char hash[41];
+	if (commit == NULL || *commit == '\0' || *commit == '-' || strlen(commit) > 200)
+		return 0;
+	return resolve_commit(source_dir, commit, hash, NULL, 0) == VAG_OK;
 }
 
 #define NFILES 7

@@ -80,6 +80,15 @@ struct topo_model;
  * VAG_ENOMEM. On failure *out is untouched. Free with vag_model_free. */
 int vag_model_from_topo(const struct topo_model *t, struct vag_model **out);
 
+/* The hosts a run database recorded (docs/run-database.md, schema 1):
+ * names, racks, rows, power domains, roles and fabric addresses, in the
+ * run's order; version (versionlen bytes) gets the run's `run.version`.
+ * Returns 0, VAG_ENOTFOUND (cannot open), VAG_EINVAL (not a run database,
+ * another schema version, a malformed hosts row: err says which),
+ * VAG_ENOMEM. On failure *out is untouched. */
+int vag_model_from_rundb(const char *path, struct vag_model **out, char *version,
+			 size_t versionlen, char *err, size_t errlen);
+
 void vag_model_free(struct vag_model *m);
 
 /* ---------------------------------------------------------------- layout */
@@ -166,7 +175,11 @@ struct vag_gen_opts {
 	const char *origin;     /* what the layout came from, for the README */
 	const char *campaign_path; /* copied into outdir when not NULL */
 	const char *run_db;        /* recorded in the README when not NULL */
+	const char *run_version;   /* the run's recorded version, for the README */
 };
+
+/* Whether commit names a commit of the git work tree source_dir. */
+int vag_commit_exists(const char *source_dir, const char *commit);
 
 /* Writes the vagrant directory for layout l of model m: Vagrantfile,
  * provision.sh, physalia-src.tar.gz (git archive of the commit), COMMIT,

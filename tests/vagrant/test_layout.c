@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "reports.h"
 #include "topology/topology.h"
 #include "vagrant.h"
 #include "vfile.h"
@@ -305,6 +308,103 @@ START_TEST(name_collisions_and_limits_refused)
 }
 END_TEST
 
+/* A run database written by reports/ gives back the run's hosts, and the
+ * layout made from it equals the one made from the rack model itself. */
+START_TEST(run_database_as_input)
+{
+	struct topo_model *t;
+	ck_assert_int_eq(topo_model_default(&t), TOPO_OK);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/run.db", tmpdir);
+	struct rep_db *db;
+	ck_assert_int_eq(rep_db_create(path, &db), 0);
+	struct rep_run_info ri = { "proof", 42, "0.1.0", 1, 1, NULL, 1000000 };
+	ck_assert_int_eq(rep_db_run_begin(db, &ri), 0);
+	for (size_t i = 0; i < t->n_hosts; i++) {
+		const struct topo_host *h = &t->hosts[i];
+		char a[16];
+		struct rep_host rh = { h->name, h->role & TOPO_ROLE_NODE ? REP_HOST_NODE : REP_HOST_CLIENT,
+				       (uint32_t)i + 1, "dc1", t->rows[h->row].name,
+				       t->racks[h->rack].name, t->powers[h->power].name,
+				       vag_ip(h->addr, a) };
+		ck_assert_int_eq(rep_db_add_host(db, &rh), 0);
+	}
+	struct rep_host router = { "tor1", REP_HOST_ROUTER, 0, "dc1", "", "rack1", "", "" };
+	ck_assert_int_eq(rep_db_add_host(db, &router), 0);
+	ck_assert_int_eq(rep_db_close(db), 0);
+
+	struct vag_model *from_db, *from_model;
+	char version[64], err[256];
+	ck_assert_int_eq(vag_model_from_rundb(path, &from_db, version, sizeof(version), err,
+					      sizeof(err)),
+			 VAG_OK);
+	ck_assert_str_eq(version, "0.1.0");
+	ck_assert_int_eq(vag_model_from_topo(t, &from_model), VAG_OK);
+	ck_assert_uint_eq(from_db->nhosts, from_model->nhosts);
+	ck_assert_uint_eq(from_db->nracks, from_model->nracks);
+	for (size_t i = 0; i < from_db->nhosts; i++) {
+		ck_assert_str_eq(from_db->hosts[i].name, from_model->hosts[i].name);
+		ck_assert_uint_eq(from_db->hosts[i].addr, from_model->hosts[i].addr);
+		ck_assert_int_eq(from_db->hosts[i].roles, from_model->hosts[i].roles);
+		ck_assert_str_eq(from_db->racks[from_db->hosts[i].rack].name,
+				 from_model->racks[from_model->hosts[i].rack].name);
+	}
+	for (size_t k = 0; k < from_db->nracks; k++) {
+		ck_assert_str_eq(from_db->racks[k].row, from_model->racks[k].row);
+		ck_assert_str_eq(from_db->racks[k].power, from_model->racks[k].power);
+		ck_assert_uint_eq(from_db->racks[k].subnet, from_model->racks[k].subnet);
+	}
+	struct vag_layout *l1, *l2;
+	ck_assert_int_eq(vag_layout_make(from_db, 40, &l1, err, sizeof(err)), VAG_OK);
+	ck_assert_int_eq(vag_layout_make(from_model, 40, &l2, err, sizeof(err)), VAG_OK);
+	ck_assert_uint_eq(l1->nmachines, l2->nmachines);
+	for (size_t i = 0; i < l1->nmachines; i++) {
+		ck_assert_str_eq(l1->machines[i].name, l2->machines[i].name);
+		ck_assert_uint_eq(l1->machines[i].nroutes, l2->machines[i].nroutes);
+		for (size_t j = 0; j < l1->machines[i].nroutes; j++)
+			ck_assert_uint_eq(l1->machines[i].routes[j].via, l2->machines[i].routes[j].via);
+	}
+	vag_layout_free(l1);
+	vag_layout_free(l2);
+	vag_model_free(from_db);
+	vag_model_free(from_model);
+	topo_model_free(t);
+
+	/* Refusals: missing file, not a run database, another schema. */
+	struct vag_model *none = NULL;
+	char missing[160];
+	snprintf(missing, sizeof(missing), "%s/none.db", tmpdir);
+	ck_assert_int_eq(vag_model_from_rundb(missing, &none, version, sizeof(version), err,
+					      sizeof(err)),
+			 VAG_ENOTFOUND);
+	sqlite3 *raw;
+	ck_assert_int_eq(sqlite3_open(path, &raw), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(raw, "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(raw, "DROP TABLE ops", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	ck_assert_int_eq(vag_model_from_rundb(path, &none, version, sizeof(version), err,
+					      sizeof(err)),
+			 VAG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "schema version 2"));
+	ck_assert_int_eq(sqlite3_open(path, &raw), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(raw, "DROP TABLE meta", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	ck_assert_int_eq(vag_model_from_rundb(path, &none, version, sizeof(version), err,
+					      sizeof(err)),
+			 VAG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "not a run database"));
+	ck_assert_ptr_null(none);
+	unlink(path);
+	char side[200];
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+END_TEST
+
 START_TEST(shape_parse)
 {
 	unsigned s[4] = { 9, 9, 9, 9 };
@@ -338,6 +438,7 @@ int main(void)
 	tcase_add_test(tc, model_addresses_kept_or_refused);
 	tcase_add_test(tc, name_collisions_and_limits_refused);
 	tcase_add_test(tc, shape_parse);
+	tcase_add_test(tc, run_database_as_input);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
