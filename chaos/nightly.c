@@ -268,7 +268,10 @@ static void summarize(sqlite3 *sum, int64_t night, uint64_t seed, const char *ru
 static int mkdir_p(const char *p)
 {
 	char buf[PATH_MAX];
-	snprintf(buf, sizeof buf, "%s", p);
+	size_t n = strlen(p);
+	if (n >= sizeof buf)
+		return -1;
+	memcpy(buf, p, n + 1);
 	for (char *q = buf + 1; *q; q++) {
 		if (*q != '/')
 			continue;

@@ -166,7 +166,7 @@ struct run {
 	char (*cell_names)[32];
 	uint64_t ok, fail, info;
 	int invalid;           /* why the run cannot be trusted, text in invalid_why */
-	char invalid_why[512];
+	char invalid_why[1024];
 	int watchdog_fd;
 	pid_t watchdog;
 	int fabric_up;
@@ -233,7 +233,10 @@ static void release_watchdog(struct run *r)
 static int mkdirs(const char *path)
 {
 	char buf[PATH_MAX];
-	snprintf(buf, sizeof buf, "%s", path);
+	size_t len = strlen(path);
+	if (len >= sizeof buf)
+		return CHAOS_EINVAL;
+	memcpy(buf, path, len + 1);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
 			continue;
