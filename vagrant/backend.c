@@ -380,7 +380,7 @@ int vag_backend_open(struct chaos_world *w, const char *vagrant_dir, const char 
 	}
 	snprintf(im->ssh_config, sizeof(im->ssh_config), "%s", ssh_config);
 	snprintf(im->control_dir, sizeof(im->control_dir), "%s", control_dir);
-	snprintf(im->remote_dir, sizeof(im->remote_dir), "/var/lib/physalia/chaos");
+	snprintf(im->remote_dir, sizeof(im->remote_dir), "/var/lib/physalia-chaos");
 	struct vag_ssh_opts o = { .ssh_config = im->ssh_config, .control_dir = im->control_dir,
 				  .remote_dir = im->remote_dir, .impair_cmd = impair_cmd,
 				  .sudo = sudo };

@@ -31,15 +31,19 @@
 #   --binary PATH        install this physalia-node (built from --commit)
 #                        instead of building from the source
 #   --prefix DIR         install prefix (default /usr/local)
-#   --state DIR          build, data and supervision state (default
-#                        /var/lib/physalia)
+#   --state DIR          build and supervision state (default
+#                        /var/lib/physalia-provision; the node's own data
+#                        lives where its config says, /var/lib/physalia/node
+#                        in generated configs, under the unit's StateDirectory)
+#   --node-config FILE   install FILE as ETC/node.yaml (0644: a test colony's key)
 #   --start-node CONFIG  start physalia-node CONFIG under supervision
 #   --supervisor auto|systemd|supervise   (default auto: systemd if PID 1)
 #   --stop-node          stop the supervised node and exit
 set -euo pipefail
 
 src= commit= kind=host network_only=0 deps=1 binary= prefix=/usr/local
-state=/var/lib/physalia node_config= supervisor=auto stop_node=0 etc=/etc/physalia
+state=/var/lib/physalia-provision node_config= supervisor=auto stop_node=0 etc=/etc/physalia
+config_in=
 nics=() addrs=() routes=()
 
 die() { echo "provision: $*" >&2; exit 2; }
@@ -60,6 +64,7 @@ while (($#)); do
 	--prefix) prefix=$2; shift ;;
 	--state) state=$2; shift ;;
 	--start-node) node_config=$2; shift ;;
+	--node-config) config_in=$2; shift ;;
 	--supervisor) supervisor=$2; shift ;;
 	--stop-node) stop_node=1 ;;
 	*) die "unknown argument '$1' (see the comment at the top of this script)" ;;
@@ -265,6 +270,16 @@ if ((changed)); then
 fi
 
 # ------------------------------------------------------------- the node
+if [[ -n $config_in ]]; then
+	[[ -f $config_in ]] || die "--node-config $config_in: no such file"
+	mkdir -p "$etc"
+	if cmp -s "$config_in" "$etc/node.yaml"; then
+		say "node config unchanged"
+	else
+		install -m 0644 "$config_in" "$etc/node.yaml"
+		say "node config installed in $etc/node.yaml"
+	fi
+fi
 [[ -n $node_config ]] || exit 0
 [[ -f $node_config ]] || die "--start-node $node_config: no such file"
 node_config=$(readlink -f "$node_config")

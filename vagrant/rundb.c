@@ -70,7 +70,7 @@ int vag_model_from_rundb(const char *path, struct vag_model **out, char *version
 		goto err_close;
 	}
 	if (sqlite3_prepare_v2(db,
-			       "SELECT name, kind, row_name, rack, power_domain, address FROM hosts "
+			       "SELECT name, kind, row_name, rack, power_domain, address, node_id FROM hosts "
 			       "WHERE kind IN ('node', 'client') ORDER BY rowid",
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = fail(err, errlen, VAG_EINVAL, "%s: %s", path, sqlite3_errmsg(db));
@@ -120,6 +120,8 @@ int vag_model_from_rundb(const char *path, struct vag_model **out, char *version
 		h->rack = k;
 		h->roles = strcmp(kind, "node") == 0 ? VAG_ROLE_NODE : VAG_ROLE_CLIENT;
 		h->addr = ntohl(a.s_addr);
+		sqlite3_int64 id = sqlite3_column_int64(st, 6);
+		h->node_id = h->roles == VAG_ROLE_NODE && id > 0 && id <= 0xFFFFFFFF ? (uint32_t)id : 0;
 	}
 	if (step != SQLITE_DONE) {
 		rc = fail(err, errlen, VAG_EINVAL, "%s: %s", path, sqlite3_errmsg(db));

@@ -142,7 +142,7 @@ int vag_ssh_open(const struct vag_ssh_opts *o, struct vag_ssh **out)
 	snprintf(b->known_hosts, sizeof(b->known_hosts), "%s", o->known_hosts ? o->known_hosts : "");
 	snprintf(b->control_dir, sizeof(b->control_dir), "%s", o->control_dir);
 	snprintf(b->remote_dir, sizeof(b->remote_dir), "%s",
-		 o->remote_dir ? o->remote_dir : "/var/lib/physalia/chaos");
+		 o->remote_dir ? o->remote_dir : "/var/lib/physalia-chaos");
 	snprintf(b->impair_cmd, sizeof(b->impair_cmd), "%s",
 		 o->impair_cmd ? o->impair_cmd : "physalia-chaos");
 	b->connect_timeout_s = o->connect_timeout_s > 0 ? o->connect_timeout_s : 10;

@@ -62,6 +62,7 @@ struct vag_host_in {
 	size_t rack;  /* index into racks */
 	int roles;    /* VAG_ROLE_* bits */
 	uint32_t addr; /* IPv4 host order, or 0: the layout assigns one */
+	uint32_t node_id; /* the run's node id, or 0: node hosts numbered 1.. in order */
 };
 
 struct vag_model {
@@ -183,7 +184,10 @@ int vag_commit_exists(const char *source_dir, const char *commit);
 
 /* Writes the vagrant directory for layout l of model m: Vagrantfile,
  * provision.sh, physalia-src.tar.gz (git archive of the commit), COMMIT,
- * hosts.tsv (host, rack, roles, address, machine) and README.md.
+ * hosts.tsv (host, rack, row, power, roles, address, machine, ToR),
+ * README.md, and nodes/HOST.yaml, a physalia-node config per node host
+ * (ports 7000 peers, 7100 clients, 7200 metrics on the host's address, as
+ * chaos's runner uses; one colony key drawn from /dev/urandom).
  * Returns 0, VAG_EINVAL, VAG_ESYS, VAG_ETOOL (git), VAG_ENOTFOUND (commit).
  * On failure the files written so far are removed. */
 int vag_generate(const struct vag_model *m, const struct vag_layout *l,
@@ -210,7 +214,7 @@ struct vag_ssh_opts {
 	const char *identity;     /* ssh -i key, or NULL */
 	const char *known_hosts;  /* UserKnownHostsFile (checked strictly), or NULL */
 	const char *control_dir;  /* where ControlMaster sockets live (short path) */
-	const char *remote_dir;   /* NULL: /var/lib/physalia/chaos */
+	const char *remote_dir;   /* NULL: /var/lib/physalia-chaos */
 	const char *impair_cmd;   /* NULL: "physalia-chaos" (runs `... impair`) */
 	int connect_timeout_s;    /* 0: 10 */
 	int sudo;                 /* run remote commands with sudo -n */

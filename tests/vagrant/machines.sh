@@ -10,7 +10,7 @@
 #     physalia-chaos), on the management network only;
 #   - provision.sh --network-only in every machine, with the arguments the
 #     Vagrantfile computes (read by Ruby from the file itself);
-#   - an sshd per machine on its management address, its own /var/lib/physalia
+#   - an sshd per machine on its management address, its own /var/lib/physalia-chaos
 #     (a private bind mount, as a VM has its own disk), keys made for the run;
 #   - an ssh_config naming the machines, as `vagrant ssh-config` writes it.
 #
@@ -90,7 +90,7 @@ ssh-keygen -q -t ed25519 -N '' -C physalia-test-client -f "$dir/id_ed25519"
 cp "$dir/id_ed25519.pub" "$dir/authorized_keys"
 : >"$dir/known_hosts"
 : >"$dir/ssh_config"
-mkdir -p /run/sshd /var/lib/physalia # sshd's privilege separation dir; the mount point
+mkdir -p /run/sshd /var/lib/physalia-chaos # sshd's privilege separation dir; the mount point
 
 i=0
 while IFS='|' read -r name nics args; do
@@ -131,7 +131,7 @@ while IFS='|' read -r name nics args; do
 		MaxStartups 64
 	EOF
 	# ip netns exec gives sshd a private mount namespace: its own disk.
-	ip netns exec "$ns" sh -c "mount --bind '$dir/disk-$name' /var/lib/physalia &&
+	ip netns exec "$ns" sh -c "mount --bind '$dir/disk-$name' /var/lib/physalia-chaos &&
 		exec /usr/sbin/sshd -f '$dir/sshd-$name.conf'"
 	echo "$mgmt $(cut -d' ' -f1,2 "$dir/host_key.pub")" >>"$dir/known_hosts"
 	cat >>"$dir/ssh_config" <<-EOF

@@ -48,7 +48,8 @@ peers:
 YAML
 
 args=(--src "$tmp/src.tar.gz" --commit "$commit" --prefix "$prefix" --state "$state"
-	--start-node "$tmp/node.yaml" --supervisor supervise)
+	--etc "$tmp/etc" --node-config "$tmp/node.yaml" --start-node "$tmp/etc/node.yaml"
+	--supervisor supervise)
 [[ $mode == --from-source ]] || args+=(--binary "$node")
 
 # Polls (bounded) until the node log holds at least n start lines.
@@ -67,6 +68,7 @@ echo "== first run"
 bash "$src/vagrant/provision.sh" "${args[@]}" | tee "$tmp/run1"
 grep -q "physalia $commit installed in $prefix" "$tmp/run1" || fail "first run did not install"
 grep -q "node started (supervise" "$tmp/run1" || fail "first run did not start the node"
+cmp -s "$tmp/node.yaml" "$tmp/etc/node.yaml" || fail "the node config was not installed"
 [[ $(cat "$prefix/share/physalia/COMMIT") == "$commit" ]] || fail "COMMIT not recorded"
 [[ -x $prefix/sbin/physalia-node ]] || fail "physalia-node not installed in sbin"
 wait_started 1
@@ -80,6 +82,7 @@ exec 3>&-
 echo "== second run (must change nothing)"
 bash "$src/vagrant/provision.sh" "${args[@]}" | tee "$tmp/run2"
 grep -q "already installed" "$tmp/run2" || fail "second run reinstalled"
+grep -q "node config unchanged" "$tmp/run2" || fail "second run rewrote the node config"
 grep -q "node already running" "$tmp/run2" || fail "second run did not see the running node"
 [[ $(cat "$state/run/node.pid") == "$pid1" ]] || fail "second run restarted the node"
 (($(grep -c 'event=start' "$state/node.log") == 1)) || fail "the node started twice"

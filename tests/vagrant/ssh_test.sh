@@ -22,11 +22,11 @@ ip netns del "$probe_ns"
 run=phv$(($$ % 100000))
 tmp=$(mktemp -d /tmp/ph-vagrant-ssh-XXXXXX)
 made_varlib=0
-[[ -d /var/lib/physalia ]] || made_varlib=1
+[[ -d /var/lib/physalia-chaos ]] || made_varlib=1
 cleanup() {
 	bash "$here/machines.sh" down "$run" "$tmp/m" || true
 	rm -rf "$tmp"
-	((made_varlib)) && rmdir /var/lib/physalia 2>/dev/null || true
+	((made_varlib)) && rmdir /var/lib/physalia-chaos 2>/dev/null || true
 }
 trap cleanup EXIT
 

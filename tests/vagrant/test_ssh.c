@@ -99,7 +99,7 @@ static void start_echo(const char *machine, const char *addr)
 	ck_assert_int_gt(pid, 1);
 	/* Ready when its log says it listens (bounded poll). */
 	char remote[256], local[512];
-	snprintf(remote, sizeof(remote), "/var/lib/physalia/chaos/echo.log");
+	snprintf(remote, sizeof(remote), "/var/lib/physalia-chaos/echo.log");
 	snprintf(local, sizeof(local), "%s/echo-%s.log", dir, machine);
 	for (int i = 0; i < 100; i++) {
 		if (vag_ssh_fetch(b, machine, remote, local, err, sizeof(err)) == VAG_OK) {
@@ -214,16 +214,16 @@ START_TEST(processes_start_signal_fetch_put)
 	for (int i = 0; i < 300000; i++)
 		fputc((int)(((unsigned)i * 7919u) & 255u), f);
 	fclose(f);
-	ck_assert_int_eq(vag_ssh_put(b, m2, local, "/var/lib/physalia/chaos/in/put.bin", err,
+	ck_assert_int_eq(vag_ssh_put(b, m2, local, "/var/lib/physalia-chaos/in/put.bin", err,
 				     sizeof(err)),
 			 VAG_OK);
-	ck_assert_int_eq(vag_ssh_fetch(b, m2, "/var/lib/physalia/chaos/in/put.bin", back, err,
+	ck_assert_int_eq(vag_ssh_fetch(b, m2, "/var/lib/physalia-chaos/in/put.bin", back, err,
 				       sizeof(err)),
 			 VAG_OK);
 	char cmd[1200];
 	snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", local, back);
 	ck_assert_int_eq(system(cmd), 0);
-	ck_assert_int_eq(vag_ssh_fetch(b, "r1-n1", "/var/lib/physalia/chaos/in/put.bin", back, err,
+	ck_assert_int_eq(vag_ssh_fetch(b, "r1-n1", "/var/lib/physalia-chaos/in/put.bin", back, err,
 				       sizeof(err)),
 			 VAG_ENOTFOUND);
 }

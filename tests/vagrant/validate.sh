@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `vagrant validate` on the vagrant/ directories generated for the default
 # rack model and a large one (grouped), plus what the generator wrote.
-# Usage: validate.sh PHYSALIA_VAGRANT SOURCE_DIR
+# Every generated node config is checked by physalia-node --check when the
+# node is built.
+# Usage: validate.sh PHYSALIA_VAGRANT SOURCE_DIR [PHYSALIA_NODE]
 set -euo pipefail
-bin=$1 src=$2
+bin=$1 src=$2 node=${3:-}
 if ! command -v vagrant >/dev/null; then
 	echo "SKIP: vagrant is not installed (scripts/install-deps.sh installs it)"
 	exit 77
@@ -34,6 +36,15 @@ for case in "default:--default" "large:--shape 3x12x8+2"; do
 	grep -qx 'physalia/scripts/install-deps.sh' "$tmp/$name.list" ||
 		fail "$name: the source archive lacks scripts/install-deps.sh"
 	(cd "$out" && vagrant validate) || fail "$name: vagrant validate"
+	nodes=$(awk -F'\t' 'NR > 1 && $5 ~ /node/' "$out/hosts.tsv" | wc -l)
+	configs=$(find "$out/nodes" -name '*.yaml' | wc -l)
+	((nodes == configs)) || fail "$name: $configs node configs for $nodes node hosts"
+	if [[ -x $node ]]; then
+		for c in "$out"/nodes/*.yaml; do
+			"$node" --config "$c" --check >/dev/null || fail "$name: physalia-node refuses $c"
+		done
+		echo "$name: $configs node configs accepted by physalia-node --check"
+	fi
 	machines=$(grep -c '^  { name: ' "$out/Vagrantfile")
 	hosts=$(($(wc -l <"$out/hosts.tsv") - 1))
 	echo "$name: $machines machines for $hosts hosts: vagrant validate passed"
