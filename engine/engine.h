@@ -499,11 +499,16 @@ enum ph_msg_type {
 	PH_MSG_ACCEPTED = 4,  /* phase 2b: ballot, slot */
 	PH_MSG_REJECT = 5,    /* nack: ballot = the higher promise, slot = sender's chosen */
 	PH_MSG_CHOSEN = 6,    /* learn: slot, value */
-	PH_MSG_HEARTBEAT = 7, /* leader alive: ballot, chosen */
+	PH_MSG_HEARTBEAT = 7, /* leader alive: ballot, chosen, flags (PH_HB_QUIET) */
 	PH_MSG_CATCHUP = 8,   /* learner asks for chosen values from slot */
 	PH_MSG_SNAPSHOT = 9,  /* whole state at slot (value = snapshot bytes) */
 };
 #define PH_MSG_TYPE_MAX 9
+/* HEARTBEAT flag: the leader is idle and stops heartbeating until there is
+ * work; followers disarm their election timers until any message or request
+ * arrives (a request at a follower re-arms it, so a dead quiet leader is
+ * replaced as soon as a client needs the cell). */
+#define PH_HB_QUIET 0x01
 
 /* Decoded message: views borrowed from the bytes decoded. */
 struct ph_msg_entry {
@@ -523,6 +528,7 @@ struct ph_msg {
 	ph_slot base;            /* PROMISE: sender's snapshot slot */
 	const uint8_t *value;    /* ACCEPT CHOSEN SNAPSHOT */
 	size_t value_len;
+	uint8_t flags;           /* HEARTBEAT: PH_HB_QUIET */
 	size_t n_entries;        /* PROMISE: 0..PH_ALPHA_MAX */
 	struct ph_msg_entry entries[PH_ALPHA_MAX];
 };

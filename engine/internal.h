@@ -253,6 +253,9 @@ struct ph_cell {
 	uint32_t apply_index;  /* entries of slot `applied` already applied */
 	ph_slot idle_applied;  /* applied at the previous tick */
 	uint8_t idle_ticks;    /* ticks without progress (idle truncation) */
+	uint8_t quiet;         /* no timer: leader idle, or follower told so */
+	uint8_t idle_beats;    /* leader: heartbeats without work */
+	ph_slot beat_applied;  /* leader: applied at the previous heartbeat */
 	struct ph_entry *log;
 	size_t log_n, log_cap;
 
@@ -342,6 +345,7 @@ int ph__on_request(struct ph_cell *c, const struct ph_event *ev);
 /* After applying (cell.c): answer pending requests, propose open work. */
 int ph__propose(struct ph_cell *c);
 void ph__step_down(struct ph_cell *c);
+void ph__unquiet(struct ph_cell *c);
 ph_time ph__wake(const struct ph_cell *c);
 void ph__reset_election(struct ph_cell *c);
 

@@ -134,6 +134,7 @@ void ph__step_down(struct ph_cell *c)
 	if (c->role == PH_ROLE_FOLLOWER)
 		return;
 	c->role = PH_ROLE_FOLLOWER;
+	c->quiet = 0;
 	p1_drop(c);
 	c->p1_mask = 0;
 	c->p1_hi = 0;
@@ -158,6 +159,7 @@ static int start_phase1(struct ph_cell *c)
 	c->ballot = (struct ph_ballot){round + 1, c->self};
 	see(c, c->ballot);
 	c->role = PH_ROLE_CANDIDATE;
+	c->quiet = 0;
 	c->promised = c->ballot;
 	c->promise_dirty = 1;
 	p1_drop(c);
@@ -221,6 +223,8 @@ static int try_lead(struct ph_cell *c)
 			hi = s + 1;
 	}
 	c->role = PH_ROLE_LEADER;
+	c->quiet = 0;
+	c->idle_beats = 0;
 	c->leader_hint = c->self;
 	c->next = c->chosen;
 	c->p1_hi = hi;
@@ -454,6 +458,7 @@ static int on_heartbeat(struct ph_cell *c, ph_node_id from, const struct ph_msg 
 	if (m->chosen > c->chosen)
 		return maybe_catchup(c, from);
 	idle_truncate(c); /* a follower's timer rarely fires while a leader lives */
+	c->quiet = (m->flags & PH_HB_QUIET) && c->role == PH_ROLE_FOLLOWER;
 	return 0;
 }
 
@@ -512,8 +517,23 @@ static int on_snapshot(struct ph_cell *c, ph_node_id from, const struct ph_msg *
 	return 0;
 }
 
+/* Any message but a heartbeat ends quiet: timers run again from now. */
+void ph__unquiet(struct ph_cell *c)
+{
+	c->idle_beats = 0;
+	if (!c->quiet)
+		return;
+	c->quiet = 0;
+	if (c->role == PH_ROLE_LEADER)
+		c->heartbeat_at = c->now + c->heartbeat_interval;
+	else
+		ph__reset_election(c);
+}
+
 int ph__on_message(struct ph_cell *c, ph_node_id from, const struct ph_msg *m)
 {
+	if (m->type != PH_MSG_HEARTBEAT)
+		ph__unquiet(c);
 	if (m->type != PH_MSG_CHOSEN && m->type != PH_MSG_CATCHUP && m->type != PH_MSG_SNAPSHOT)
 		see(c, m->ballot);
 	switch (m->type) {
@@ -532,12 +552,25 @@ int ph__on_message(struct ph_cell *c, ph_node_id from, const struct ph_msg *m)
 
 /* ---- time ------------------------------------------------------------------------- */
 
+/* The leader is idle when nothing is in flight, waiting or applied since
+ * the previous heartbeat; after a few idle heartbeats it goes quiet. */
+#define QUIET_AFTER 4
+
 static int retransmit(struct ph_cell *c)
 {
+	bool idle = c->next == c->chosen && c->batch_n == 0 && c->pend_n == 0 &&
+		    c->applied == c->beat_applied && c->applied == c->chosen;
+	c->beat_applied = c->applied;
+	c->idle_beats = idle ? (uint8_t)(c->idle_beats < QUIET_AFTER ? c->idle_beats + 1 : QUIET_AFTER)
+			     : 0;
 	struct ph_msg m;
 	msg_init(c, &m, PH_MSG_HEARTBEAT);
 	m.ballot = c->ballot;
 	m.chosen = c->chosen;
+	if (c->idle_beats >= QUIET_AFTER) {
+		m.flags = PH_HB_QUIET;
+		c->quiet = 1;
+	}
 	int err = ph__out_broadcast(c, &m);
 	for (ph_slot s = c->chosen; s < c->next && err == 0; s++) {
 		const struct ph_entry *e = ph__log_get(c, s);
@@ -616,6 +649,8 @@ int ph__on_tick(struct ph_cell *c)
 
 ph_time ph__wake(const struct ph_cell *c)
 {
+	if (c->quiet)
+		return 0;
 	switch (c->role) {
 	case PH_ROLE_LEADER:
 		return c->heartbeat_at;
@@ -638,6 +673,7 @@ static bool pending_has(const struct ph_cell *c, uint64_t client, uint64_t seq)
 
 int ph__on_request(struct ph_cell *c, const struct ph_event *ev)
 {
+	ph__unquiet(c);
 	uint64_t client = ev->request.client, seq = ev->request.seq;
 	const uint8_t *bytes = ev->request.txn;
 	size_t len = ev->request.len;

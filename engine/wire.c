@@ -13,7 +13,7 @@
  *   ACCEPTED   ballot, slot
  *   REJECT     ballot, slot
  *   CHOSEN     slot, value
- *   HEARTBEAT  ballot, chosen u64
+ *   HEARTBEAT  ballot, chosen u64, flags u8 (PH_HB_QUIET; other bits refused)
  *   CATCHUP    slot
  *   SNAPSHOT   slot, value */
 #include "internal.h"
@@ -163,6 +163,9 @@ int ph_msg_decode(const uint8_t *bytes, size_t len, struct ph_msg *out)
 		}
 	} else if (t == PH_MSG_HEARTBEAT) {
 		m.chosen = ph__rd_u64(&r);
+		m.flags = ph__rd_u8(&r);
+		if (r.err == 0 && (m.flags & ~PH_HB_QUIET) != 0)
+			return PH_EUNKNOWN;
 	} else if (has_slot(t)) {
 		m.slot = ph__rd_u64(&r);
 		if (t == PH_MSG_ACCEPT)
@@ -221,6 +224,7 @@ static void encode(struct ph_wr *w, const struct ph_msg *m)
 		}
 	} else if (m->type == PH_MSG_HEARTBEAT) {
 		ph__wr_u64(w, m->chosen);
+		ph__wr_u8(w, m->flags);
 	} else if (has_slot(m->type)) {
 		ph__wr_u64(w, m->slot);
 		if (m->type == PH_MSG_ACCEPT)

@@ -788,3 +788,14 @@ int cl_submit(struct cl_cluster *cl, size_t to, uint64_t client, uint64_t seq, i
 	*out = cl->cap;
 	return 0;
 }
+
+ph_time cl_wake(struct cl_cluster *cl, size_t i)
+{
+	return i < cl->o.n ? cl->r[i].wake : 0;
+}
+
+void cl_isolate(struct cl_cluster *cl, size_t i, uint64_t ms)
+{
+	cl->cut = i;
+	cl->cut_until = cl->now + ms * MS;
+}

@@ -73,6 +73,10 @@ int cl_submit(struct cl_cluster *cl, size_t to, uint64_t client, uint64_t seq, i
 	      size_t cap);
 /* Deliver everything in flight, sync every disk, advance ms of time. */
 void cl_settle(struct cl_cluster *cl, uint64_t ms);
+/* The wake time replica i asked for in its last update (0: no timer). */
+ph_time cl_wake(struct cl_cluster *cl, size_t i);
+/* Cut replica i off the network for ms of simulated time. */
+void cl_isolate(struct cl_cluster *cl, size_t i, uint64_t ms);
 /* Index of the leader, or SIZE_MAX. */
 size_t cl_leader(struct cl_cluster *cl);
 /* The cell of replica i (0-based), for inspection. */

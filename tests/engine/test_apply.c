@@ -526,6 +526,54 @@ START_TEST(eventual_reads)
 }
 END_TEST
 
+/* An idle cell needs no timer; a client request wakes it, and replaces a
+ * leader that died while the cell was quiet. */
+START_TEST(quiet_cells)
+{
+	put_int("q", 1);
+	cl_settle(cl, 2000);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_msg(cl_wake(cl, i) == 0, "replica %zu still wants a timer", i);
+	size_t lead = cl_leader(cl);
+	ck_assert_uint_ne(lead, SIZE_MAX);
+	/* the leader vanishes while everyone is quiet */
+	cl_isolate(cl, lead, 60000);
+	size_t f = (lead + 1) % 3;
+	struct ph_txn *t = txn();
+	ph_txn_read(t, "q", 1);
+	uint8_t buf[64];
+	size_t len;
+	ph_txn_encode(t, buf, sizeof buf, &len);
+	ph_txn_free(t);
+	ck_assert_int_eq(cl_submit(cl, f, 950, 1, PH_CONSISTENT, 0, buf, len, &last, res_buf,
+				   sizeof res_buf), 0);
+	ck_assert_int_eq(last.status, PH_ST_NOT_LEADER);
+	ck_assert_uint_ne(cl_wake(cl, f), 0); /* the request armed its election timer */
+	cl_settle(cl, 1000);
+	size_t nl = SIZE_MAX;
+	for (size_t i = 0; i < 3; i++) {
+		struct ph_cell_status st;
+		ph_cell_status(cl_cell(cl, i), &st);
+		if (i != lead && st.role == PH_ROLE_LEADER)
+			nl = i;
+	}
+	ck_assert(nl != SIZE_MAX);
+	mpz_t one;
+	mpz_init_set_si(one, 1);
+	t = txn();
+	ph_txn_increment(t, "q", 1, one);
+	mpz_clear(one);
+	ph_txn_encode(t, buf, sizeof buf, &len);
+	ph_txn_free(t);
+	ck_assert_int_eq(cl_submit(cl, nl, 951, 1, PH_CONSISTENT, 0, buf, len, &last, res_buf,
+				   sizeof res_buf), 0);
+	ck_assert_int_eq(last.status, PH_ST_COMMITTED);
+	cl_isolate(cl, lead, 0);
+	cl_settle(cl, 300);
+	expect_int("q", 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("apply");
@@ -543,6 +591,7 @@ int main(void)
 	tcase_add_test(tc, exactly_once);
 	tcase_add_test(tc, feature_and_malformed);
 	tcase_add_test(tc, eventual_reads);
+	tcase_add_test(tc, quiet_cells);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
