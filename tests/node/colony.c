@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -87,6 +88,7 @@ int colony_node_start(struct colony *c, uint32_t id)
 		dup2(nul, 0);
 		dup2(nul, 1);
 		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
 		if (c->wrapper) {
 			char wbuf[256];
 			snprintf(wbuf, sizeof wbuf, "%s", c->wrapper);
