@@ -90,7 +90,8 @@ ssh-keygen -q -t ed25519 -N '' -C physalia-test-client -f "$dir/id_ed25519"
 cp "$dir/id_ed25519.pub" "$dir/authorized_keys"
 : >"$dir/known_hosts"
 : >"$dir/ssh_config"
-mkdir -p /run/sshd /var/lib/physalia-chaos # sshd's privilege separation dir; the mount point
+# sshd's privilege separation dir; the mount points of each machine's disk.
+mkdir -p /run/sshd /var/lib/physalia-chaos /var/lib/physalia
 
 i=0
 while IFS='|' read -r name nics args; do
@@ -115,7 +116,7 @@ while IFS='|' read -r name nics args; do
 	# shellcheck disable=SC2086
 	ip netns exec "$ns" bash "$provision" --network-only --etc "$dir/etc-$name" $args \
 		>"$dir/provision-$name.log"
-	mkdir -p "$dir/disk-$name"
+	mkdir -p "$dir/disk-$name" "$dir/data-$name"
 	cat >"$dir/sshd-$name.conf" <<-EOF
 		ListenAddress $mgmt
 		Port 22
@@ -132,6 +133,7 @@ while IFS='|' read -r name nics args; do
 	EOF
 	# ip netns exec gives sshd a private mount namespace: its own disk.
 	ip netns exec "$ns" sh -c "mount --bind '$dir/disk-$name' /var/lib/physalia-chaos &&
+		mount --bind '$dir/data-$name' /var/lib/physalia &&
 		exec /usr/sbin/sshd -f '$dir/sshd-$name.conf'"
 	echo "$mgmt $(cut -d' ' -f1,2 "$dir/host_key.pub")" >>"$dir/known_hosts"
 	cat >>"$dir/ssh_config" <<-EOF

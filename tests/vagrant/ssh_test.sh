@@ -5,8 +5,9 @@
 # provision.sh; test_vagrant_ssh runs in the controller's namespace; then
 # everything is removed and the test checks nothing is left.
 # Usage: ssh_test.sh PHYSALIA_VAGRANT SOURCE_DIR TEST_VAGRANT_SSH UDPPROBE PHYSALIA_CHAOS
+#                    [PHYSALIA_NODE PHYSALIA]
 set -euo pipefail
-bin=$1 src=$2 testbin=$3 probe=$4 chaos=$5
+bin=$1 src=$2 testbin=$3 probe=$4 chaos=$5 node=${6:-} cli=${7:-}
 here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "SKIP: $*"; exit 77; }
 [[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces, sshd)"
@@ -22,11 +23,14 @@ ip netns del "$probe_ns"
 run=phv$(($$ % 100000))
 tmp=$(mktemp -d /tmp/ph-vagrant-ssh-XXXXXX)
 made_varlib=0
+made_data=0
 [[ -d /var/lib/physalia-chaos ]] || made_varlib=1
+[[ -d /var/lib/physalia ]] || made_data=1
 cleanup() {
 	bash "$here/machines.sh" down "$run" "$tmp/m" || true
 	rm -rf "$tmp"
 	((made_varlib)) && rmdir /var/lib/physalia-chaos 2>/dev/null || true
+	((made_data)) && rmdir /var/lib/physalia 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -34,7 +38,8 @@ trap cleanup EXIT
 bash "$here/machines.sh" up "$run" "$tmp/m" "$tmp/vagrant" "$src/vagrant/provision.sh"
 echo "machines: $(wc -l <"$tmp/m/namespaces.txt") namespaces with sshd, provisioned"
 rc=0
-ip netns exec "$run-ctl" "$testbin" "$tmp/m" "$tmp/vagrant" "$probe" "$chaos" || rc=$?
+PH_PROVISION=$src/vagrant/provision.sh PH_NODE=$node PH_CLI=$cli \
+	ip netns exec "$run-ctl" "$testbin" "$tmp/m" "$tmp/vagrant" "$probe" "$chaos" || rc=$?
 bash "$here/machines.sh" down "$run" "$tmp/m"
 left=$(ip netns list | awk '{print $1}' | grep -c "^$run-" || true)
 if ((left != 0)); then
