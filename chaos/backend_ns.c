@@ -166,11 +166,26 @@ static int ns_impair(struct chaos_backend *b, const char *line)
 	return rc;
 }
 
-static int ns_rate(struct chaos_backend *b, const struct chaos_host *dst, uint32_t kbit)
+static int ns_rate(struct chaos_backend *b, const struct chaos_host *dst, uint32_t kbit,
+		   uint64_t *dropped, uint64_t *overlimits)
 {
 	(void)b;
 	char rate[32];
 	snprintf(rate, sizeof rate, "%ukbit", kbit);
+	if (kbit == 0 && dropped != NULL && overlimits != NULL) {
+		/* " Sent B bytes P pkt (dropped D, overlimits O requeues R)" */
+		const char *show[] = { "tc", "-s", "qdisc", "show", "dev", dst->iface, NULL };
+		char out[4096];
+		*dropped = *overlimits = 0;
+		if (chaos_netns_run(dst->router, show, out, sizeof out) == 0) {
+			const char *d = strstr(out, "dropped ");
+			const char *o = strstr(out, "overlimits ");
+			if (d != NULL)
+				*dropped = strtoull(d + 8, NULL, 10);
+			if (o != NULL)
+				*overlimits = strtoull(o + 11, NULL, 10);
+		}
+	}
 	if (kbit == 0) {
 		const char *argv[] = { "tc", "qdisc", "del", "dev", dst->iface, "root", NULL };
 		return chaos_netns_run(dst->router, argv, NULL, 0) == 0 ? 0 : CHAOS_ETOOL;

@@ -375,10 +375,14 @@ int chaos_nemesis_start(struct chaos_nemesis_ctx *x, struct chaos_active *a, cha
 			continue;
 		switch (f->nemesis) {
 		case CHAOS_NEM_BANDWIDTH:
-			rc = be->ops->rate(be, host, f->rate_kbit);
+			rc = be->ops->rate(be, host, f->rate_kbit, NULL, NULL);
 			break;
 		case CHAOS_NEM_KILL:
-			if (host->node && host->node_pid > 0) {
+			if (!host->node) {
+				snprintf(err, errlen, "kill targets node hosts; %s runs no node",
+					 host->name);
+				rc = CHAOS_EINVAL;
+			} else if (host->node_pid > 0) {
 				be->ops->signal(be, host, host->node_pid, SIGKILL);
 				int st;
 				be->ops->wait(be, host->node_pid, 5000, &st);
@@ -391,6 +395,10 @@ int chaos_nemesis_start(struct chaos_nemesis_ctx *x, struct chaos_active *a, cha
 				be->ops->signal(be, host, host->node_pid, SIGSTOP);
 				host->paused = 1;
 				x->event(x->ud, h, CHAOS_EV_PAUSE, "SIGSTOP");
+			} else if (!host->node && host->client) {
+				/* A client host: its workload clients stop mid-operation. */
+				host->paused = x->clients_signal(x->ud, h, SIGSTOP) > 0;
+				x->event(x->ud, h, CHAOS_EV_PAUSE, "SIGSTOP of the workload clients");
 			}
 			break;
 		case CHAOS_NEM_DISK:
@@ -408,6 +416,10 @@ int chaos_nemesis_start(struct chaos_nemesis_ctx *x, struct chaos_active *a, cha
 				rc = CHAOS_EINVAL;
 			} else if (host->node) {
 				rc = clock_set(x, h, f->clock_offset_s, f->clock_rate);
+				char what[96];
+				snprintf(what, sizeof what, "clock offset %+gs rate %g", f->clock_offset_s,
+					 f->clock_rate > 0 ? f->clock_rate : 1.0);
+				x->event(x->ud, h, CHAOS_EV_OTHER, what);
 			}
 			break;
 		default:
@@ -511,10 +523,14 @@ int chaos_nemesis_stop(struct chaos_nemesis_ctx *x, struct chaos_active *a)
 		if (!a->set[h])
 			continue;
 		switch (f->nemesis) {
-		case CHAOS_NEM_BANDWIDTH:
-			if (be->ops->rate(be, host, 0) != 0)
+		case CHAOS_NEM_BANDWIDTH: {
+			uint64_t dropped = 0, over = 0;
+			if (be->ops->rate(be, host, 0, &dropped, &over) != 0)
 				rc = CHAOS_ETOOL;
+			x->metric(x->ud, h, "tbf_dropped", (double)dropped);
+			x->metric(x->ud, h, "tbf_overlimits", (double)over);
 			break;
+		}
 		case CHAOS_NEM_KILL:
 			if (host->node && host->node_pid == 0) {
 				if (x->node_start(x->ud, h) != 0)
@@ -523,10 +539,14 @@ int chaos_nemesis_stop(struct chaos_nemesis_ctx *x, struct chaos_active *a)
 			}
 			break;
 		case CHAOS_NEM_PAUSE:
-			if (host->paused) {
+			if (host->paused && host->node) {
 				be->ops->signal(be, host, host->node_pid, SIGCONT);
 				host->paused = 0;
 				x->event(x->ud, h, CHAOS_EV_RESUME, "SIGCONT");
+			} else if (host->paused) {
+				x->clients_signal(x->ud, h, SIGCONT);
+				host->paused = 0;
+				x->event(x->ud, h, CHAOS_EV_RESUME, "SIGCONT of the workload clients");
 			}
 			break;
 		case CHAOS_NEM_DISK:
@@ -547,8 +567,10 @@ int chaos_nemesis_stop(struct chaos_nemesis_ctx *x, struct chaos_active *a)
 			}
 			break;
 		case CHAOS_NEM_CLOCK:
-			if (host->node)
+			if (host->node) {
 				clock_set(x, h, 0, 0);
+				x->event(x->ud, h, CHAOS_EV_OTHER, "clock reset");
+			}
 			break;
 		default:
 			break;

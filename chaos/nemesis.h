@@ -44,6 +44,11 @@ struct chaos_nemesis_ctx {
 	int (*proposer_of)(void *ud, uint32_t cell, size_t *host);
 	void (*event)(void *ud, size_t host, enum chaos_event_kind kind, const char *detail);
 	void (*dropped)(void *ud, struct chaos_active *a, size_t src, size_t dst, uint64_t packets);
+	/* A metric about a fault's effect (tbf counters). */
+	void (*metric)(void *ud, size_t host, const char *name, double value);
+	/* Signals the workload clients running on a client host; returns how
+	 * many processes were signalled. */
+	int (*clients_signal)(void *ud, size_t host, int sig);
 };
 
 /* Resolves a target to a host set (w->nhosts bytes). */

@@ -434,6 +434,23 @@ static void partition_dropped(void *ud, struct chaos_active *a, size_t src, size
 	rep_db_add_packet(r->db, &p);
 }
 
+static void fault_metric(void *ud, size_t h, const char *name, double value)
+{
+	struct run *r = ud;
+	if (r->db != NULL)
+		rep_db_add_metric(r->db, mono_ns(), r->w.hosts[h].name, name, value);
+}
+
+static int clients_signal(void *ud, size_t h, int sig)
+{
+	struct run *r = ud;
+	int n = 0;
+	for (size_t i = 0; i < r->nhist; i++)
+		if (r->hist[i].host_index == h && r->hist[i].pid > 0 && kill(r->hist[i].pid, sig) == 0)
+			n++;
+	return n;
+}
+
 /* Places the cells and creates them on their juries. */
 static int create_cells(struct run *r)
 {
@@ -1138,6 +1155,8 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 	r.nx.proposer_of = proposer_of;
 	r.nx.event = node_event;
 	r.nx.dropped = partition_dropped;
+	r.nx.metric = fault_metric;
+	r.nx.clients_signal = clients_signal;
 	for (size_t i = 0; i < r.w.nhosts; i++) {
 		struct chaos_host *h = &r.w.hosts[i];
 		if (!h->node)
@@ -1257,8 +1276,10 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 		}
 	}
 	for (size_t i = 0; i < r.nhist; i++)
-		if (r.hist[i].pid > 0)
+		if (r.hist[i].pid > 0) {
+			kill(r.hist[i].pid, SIGCONT);
 			kill(r.hist[i].pid, SIGTERM);
+		}
 	int64_t limit = mono_ns() + (int64_t)c->workload.timeout_ms * 1000000LL + 5000000000LL;
 	for (size_t i = 0; i < r.nhist; i++) {
 		int st;
