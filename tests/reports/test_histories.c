@@ -21,6 +21,7 @@ static size_t ncases;
 
 static void load_expected(void)
 {
+	ncases = 0;
 	FILE *f = fopen(DIR "/EXPECTED.tsv", "r");
 	ck_assert_msg(f != NULL, "cannot open " DIR "/EXPECTED.tsv");
 	char line[512];
