@@ -378,32 +378,73 @@ static void sort_entries(struct entry *a, size_t n)
 	}
 }
 
+/* The linearized set as a bitset, with the canonical compact form the memo
+ * stores: every word below lo is all ones, every word above hi is zero, so a
+ * configuration costs the words lo..hi (about the concurrency of the
+ * history, not its length). */
+struct lset {
+	uint64_t *bits;
+	size_t W;
+	size_t lo;
+	long hi; /* -1: no bit set */
+};
+
+static inline void lset_set(struct lset *l, size_t pos)
+{
+	size_t w = pos >> 6;
+	l->bits[w] |= 1ULL << (pos & 63);
+	if ((long)w > l->hi)
+		l->hi = (long)w;
+	while (l->lo < l->W && l->bits[l->lo] == ~0ULL)
+		l->lo++;
+}
+
+static inline void lset_clear(struct lset *l, size_t pos)
+{
+	size_t w = pos >> 6;
+	l->bits[w] &= ~(1ULL << (pos & 63));
+	if (w < l->lo)
+		l->lo = w;
+	while (l->hi >= 0 && l->bits[l->hi] == 0)
+		l->hi--;
+}
+
 struct memo {
-	size_t W;          /* words per bitset */
-	uint32_t *slots;   /* entry + 1 */
+	uint32_t *slots; /* entry + 1 */
 	size_t cap;
 	uint64_t *ehash;
 	uint32_t *estate;
-	uint64_t *bits;    /* W words per entry */
+	uint32_t *elo, *elen; /* compact form: words lo .. lo + len - 1 */
+	size_t *eoff;         /* into pool */
 	size_t n, ecap;
+	uint64_t *pool;
+	size_t pool_len, pool_cap;
 };
+
+#define MEMO_ENTRY_BYTES (8 + 4 + 4 + 4 + sizeof(size_t))
 
 static void memo_free(struct pctx *c, struct memo *mm)
 {
-	size_t bytes = mm->cap * 4 + mm->ecap * (12 + mm->W * 8);
+	size_t bytes = mm->cap * 4 + mm->ecap * MEMO_ENTRY_BYTES + mm->pool_cap * 8;
 	account(c, 0, bytes);
 	free(mm->slots);
 	free(mm->ehash);
 	free(mm->estate);
-	free(mm->bits);
+	free(mm->elo);
+	free(mm->elen);
+	free(mm->eoff);
+	free(mm->pool);
 	memset(mm, 0, sizeof *mm);
 }
 
-/* Inserts (bits, state) unless present. Returns 1 inserted, 0 present, or
+/* Inserts (set, state) unless present. Returns 1 inserted, 0 present, or
  * REP_ENOMEM / S_MEM. */
 static int memo_insert(struct pctx *c, struct memo *mm, uint64_t h, uint32_t state,
-		       const uint64_t *bits)
+		       const struct lset *l)
 {
+	size_t lo = l->lo;
+	size_t len = l->hi >= (long)lo ? (size_t)(l->hi - (long)lo + 1) : 0;
+	const uint64_t *words = l->bits + lo;
 	if ((mm->n + 1) * 2 > mm->cap) {
 		size_t cap = mm->cap ? mm->cap * 2 : 64;
 		uint32_t *slots = calloc(cap, sizeof *slots);
@@ -425,8 +466,9 @@ static int memo_insert(struct pctx *c, struct memo *mm, uint64_t h, uint32_t sta
 	size_t j = h & (mm->cap - 1);
 	while (mm->slots[j] != 0) {
 		uint32_t i = mm->slots[j] - 1;
-		if (mm->ehash[i] == h && mm->estate[i] == state &&
-		    memcmp(mm->bits + i * mm->W, bits, mm->W * 8) == 0)
+		if (mm->ehash[i] == h && mm->estate[i] == state && mm->elo[i] == lo &&
+		    mm->elen[i] == len &&
+		    (len == 0 || memcmp(mm->pool + mm->eoff[i], words, len * 8) == 0))
 			return 0;
 		j = (j + 1) & (mm->cap - 1);
 	}
@@ -440,18 +482,44 @@ static int memo_insert(struct pctx *c, struct memo *mm, uint64_t h, uint32_t sta
 		if (es == NULL)
 			return REP_ENOMEM;
 		mm->estate = es;
-		uint64_t *eb = realloc(mm->bits, ecap * mm->W * 8);
-		if (eb == NULL)
+		uint32_t *el = realloc(mm->elo, ecap * sizeof *el);
+		if (el == NULL)
 			return REP_ENOMEM;
-		mm->bits = eb;
-		int a = account(c, (ecap - mm->ecap) * (12 + mm->W * 8), 0);
+		mm->elo = el;
+		uint32_t *en = realloc(mm->elen, ecap * sizeof *en);
+		if (en == NULL)
+			return REP_ENOMEM;
+		mm->elen = en;
+		size_t *eo = realloc(mm->eoff, ecap * sizeof *eo);
+		if (eo == NULL)
+			return REP_ENOMEM;
+		mm->eoff = eo;
+		int a = account(c, (ecap - mm->ecap) * MEMO_ENTRY_BYTES, 0);
 		mm->ecap = ecap;
+		if (a == S_MEM)
+			return S_MEM;
+	}
+	if (mm->pool_len + len > mm->pool_cap) {
+		size_t cap = mm->pool_cap ? mm->pool_cap * 2 : 256;
+		while (cap < mm->pool_len + len)
+			cap *= 2;
+		uint64_t *pool = realloc(mm->pool, cap * 8);
+		if (pool == NULL)
+			return REP_ENOMEM;
+		mm->pool = pool;
+		int a = account(c, (cap - mm->pool_cap) * 8, 0);
+		mm->pool_cap = cap;
 		if (a == S_MEM)
 			return S_MEM;
 	}
 	mm->ehash[mm->n] = h;
 	mm->estate[mm->n] = state;
-	memcpy(mm->bits + mm->n * mm->W, bits, mm->W * 8);
+	mm->elo[mm->n] = (uint32_t)lo;
+	mm->elen[mm->n] = (uint32_t)len;
+	mm->eoff[mm->n] = mm->pool_len;
+	if (len)
+		memcpy(mm->pool + mm->pool_len, words, len * 8);
+	mm->pool_len += len;
 	mm->slots[j] = (uint32_t)mm->n + 1;
 	mm->n++;
 	c->configs++;
@@ -506,7 +574,7 @@ static int search(struct pctx *c, const struct sub *s, uint32_t start, struct fi
 	uint64_t *bits = calloc(W, sizeof *bits);
 	int32_t *stk_e = malloc(m * sizeof *stk_e);
 	uint32_t *stk_s = malloc(m * sizeof *stk_s);
-	struct memo mm = {.W = W};
+	struct memo mm = {0};
 	size_t fixed = (2 * m + 1) * sizeof *e + m * 16 + W * 8;
 	if (e == NULL || z == NULL || bits == NULL || stk_e == NULL || stk_s == NULL)
 		goto out_free;
@@ -540,8 +608,9 @@ static int search(struct pctx *c, const struct sub *s, uint32_t start, struct fi
 	uint64_t hash = 0;
 	size_t depth = 0;
 	int32_t cur = e[0].next;
+	struct lset ls = {.bits = bits, .W = W, .lo = 0, .hi = -1};
 	rc = memo_insert(c, &mm, mix64(hash ^ ((uint64_t)state * 0x9E3779B97F4A7C15ULL)), state,
-			 bits);
+			 &ls);
 	if (rc < 0 || rc == S_MEM)
 		goto out_account;
 	bool found = false;
@@ -561,10 +630,10 @@ static int search(struct pctx *c, const struct sub *s, uint32_t start, struct fi
 			}
 			if (r == 1) {
 				uint64_t h2 = hash ^ z[pos];
-				bits[pos >> 6] |= 1ULL << (pos & 63);
+				lset_set(&ls, (size_t)pos);
 				r = memo_insert(c, &mm,
 						mix64(h2 ^ ((uint64_t)next * 0x9E3779B97F4A7C15ULL)),
-						next, bits);
+						next, &ls);
 				if (r < 0 || r == S_MEM) {
 					rc = r;
 					goto out_account;
@@ -584,7 +653,7 @@ static int search(struct pctx *c, const struct sub *s, uint32_t start, struct fi
 					cur = e[0].next;
 					continue;
 				}
-				bits[pos >> 6] &= ~(1ULL << (pos & 63));
+				lset_clear(&ls, (size_t)pos);
 			}
 			cur = e[cur].next;
 			continue;
@@ -611,7 +680,7 @@ static int search(struct pctx *c, const struct sub *s, uint32_t start, struct fi
 		state = stk_s[depth];
 		struct entry *ce = &e[ce_i], *re = &e[ce->match];
 		int32_t pos = ce->pos;
-		bits[pos >> 6] &= ~(1ULL << (pos & 63));
+		lset_clear(&ls, (size_t)pos);
 		hash ^= z[pos];
 		e[re->prev].next = ce->match;
 		e[re->next].prev = ce->match;
@@ -1388,6 +1457,13 @@ int rep_check(const struct rep_history *h, const struct rep_budget *budget,
 		ps.v[first_bad].label = strdup(r.parts[first_bad].label);
 		if (ps.v[first_bad].label == NULL)
 			goto out_free;
+		/* the explanation gets what is left of the budget, but no more
+		 * than ten times what the check took (at least 5 s): a verdict
+		 * should not wait long for its commentary */
+		double spent = rep__now() - t0;
+		double cap = rep__now() + (spent * 10 > 5 ? spent * 10 : 5);
+		if (cap < ctl.deadline)
+			ctl.deadline = cap;
 		rc = explain(h, &ps.v[first_bad], first_bad, &ctl, &r.explanation);
 		if (rc != 0)
 			goto out_free;
