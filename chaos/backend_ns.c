@@ -166,26 +166,30 @@ static int ns_impair(struct chaos_backend *b, const char *line)
 	return rc;
 }
 
-static int ns_rate(struct chaos_backend *b, const struct chaos_host *dst, uint32_t kbit,
-		   uint64_t *dropped, uint64_t *overlimits)
+static int ns_rate_stats(struct chaos_backend *b, const struct chaos_host *dst,
+			 uint64_t *dropped, uint64_t *overlimits)
+{
+	(void)b;
+	/* " Sent B bytes P pkt (dropped D, overlimits O requeues R)" */
+	const char *show[] = { "tc", "-s", "qdisc", "show", "dev", dst->iface, NULL };
+	char out[4096];
+	*dropped = *overlimits = 0;
+	if (chaos_netns_run(dst->router, show, out, sizeof out) != 0)
+		return CHAOS_ETOOL;
+	const char *d = strstr(out, "dropped ");
+	const char *o = strstr(out, "overlimits ");
+	if (d != NULL)
+		*dropped = strtoull(d + 8, NULL, 10);
+	if (o != NULL)
+		*overlimits = strtoull(o + 11, NULL, 10);
+	return 0;
+}
+
+static int ns_rate(struct chaos_backend *b, const struct chaos_host *dst, uint32_t kbit)
 {
 	(void)b;
 	char rate[32];
 	snprintf(rate, sizeof rate, "%ukbit", kbit);
-	if (kbit == 0 && dropped != NULL && overlimits != NULL) {
-		/* " Sent B bytes P pkt (dropped D, overlimits O requeues R)" */
-		const char *show[] = { "tc", "-s", "qdisc", "show", "dev", dst->iface, NULL };
-		char out[4096];
-		*dropped = *overlimits = 0;
-		if (chaos_netns_run(dst->router, show, out, sizeof out) == 0) {
-			const char *d = strstr(out, "dropped ");
-			const char *o = strstr(out, "overlimits ");
-			if (d != NULL)
-				*dropped = strtoull(d + 8, NULL, 10);
-			if (o != NULL)
-				*overlimits = strtoull(o + 11, NULL, 10);
-		}
-	}
 	if (kbit == 0) {
 		const char *argv[] = { "tc", "qdisc", "del", "dev", dst->iface, "root", NULL };
 		return chaos_netns_run(dst->router, argv, NULL, 0) == 0 ? 0 : CHAOS_ETOOL;
@@ -204,7 +208,7 @@ static int ns_run(struct chaos_backend *b, const struct chaos_host *h, const cha
 
 static const struct chaos_backend_ops ns_ops = {
 	"namespaces", ns_start, ns_signal, ns_wait, ns_block, ns_block_counts, ns_impair, ns_rate,
-	ns_run,
+	ns_run,	      ns_rate_stats,
 };
 
 int chaos_backend_ns_open(struct chaos_world *w, const char *dir, uint64_t seed,

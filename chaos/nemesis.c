@@ -375,7 +375,7 @@ int chaos_nemesis_start(struct chaos_nemesis_ctx *x, struct chaos_active *a, cha
 			continue;
 		switch (f->nemesis) {
 		case CHAOS_NEM_BANDWIDTH:
-			rc = be->ops->rate(be, host, f->rate_kbit, NULL, NULL);
+			rc = be->ops->rate(be, host, f->rate_kbit);
 			break;
 		case CHAOS_NEM_KILL:
 			if (!host->node) {
@@ -525,10 +525,13 @@ int chaos_nemesis_stop(struct chaos_nemesis_ctx *x, struct chaos_active *a)
 		switch (f->nemesis) {
 		case CHAOS_NEM_BANDWIDTH: {
 			uint64_t dropped = 0, over = 0;
-			if (be->ops->rate(be, host, 0, &dropped, &over) != 0)
+			if (be->ops->rate_stats != NULL &&
+			    be->ops->rate_stats(be, host, &dropped, &over) == 0) {
+				x->metric(x->ud, h, "tbf_dropped", (double)dropped);
+				x->metric(x->ud, h, "tbf_overlimits", (double)over);
+			}
+			if (be->ops->rate(be, host, 0) != 0)
 				rc = CHAOS_ETOOL;
-			x->metric(x->ud, h, "tbf_dropped", (double)dropped);
-			x->metric(x->ud, h, "tbf_overlimits", (double)over);
 			break;
 		}
 		case CHAOS_NEM_KILL:

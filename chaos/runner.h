@@ -73,12 +73,15 @@ struct chaos_backend_ops {
 			    chaos_count_fn fn, void *ud);
 	/* Sends one control line to every router's impairment engine. */
 	int (*impair)(struct chaos_backend *b, const char *line);
-	/* Rate-limits packets toward dst (kbit/s; 0 removes the limit and, when
-	 * dropped/overlimits are given, reports the limiter's counters first). */
-	int (*rate)(struct chaos_backend *b, const struct chaos_host *dst, uint32_t kbit,
-		    uint64_t *dropped, uint64_t *overlimits);
+	/* Rate-limits packets toward dst (kbit/s; 0 removes the limit). */
+	int (*rate)(struct chaos_backend *b, const struct chaos_host *dst, uint32_t kbit);
 	/* Runs argv on h and waits (fiu-ctrl and the like). Returns exit status. */
 	int (*run)(struct chaos_backend *b, const struct chaos_host *h, const char *const *argv);
+	/* Optional (may be NULL; new members go last so backends written
+	 * against an older list still compile): the rate limiter's counters
+	 * toward dst, read before it is removed. */
+	int (*rate_stats)(struct chaos_backend *b, const struct chaos_host *dst,
+			  uint64_t *dropped, uint64_t *overlimits);
 };
 
 struct chaos_backend {
