@@ -166,8 +166,8 @@ static int ns_impair(struct chaos_backend *b, const char *line)
 	return rc;
 }
 
-static int ns_rate_stats(struct chaos_backend *b, const struct chaos_host *dst,
-			 uint64_t *dropped, uint64_t *overlimits)
+int chaos_backend_ns_rate_stats(struct chaos_backend *b, const struct chaos_host *dst,
+				uint64_t *dropped, uint64_t *overlimits)
 {
 	(void)b;
 	/* " Sent B bytes P pkt (dropped D, overlimits O requeues R)" */
@@ -208,7 +208,7 @@ static int ns_run(struct chaos_backend *b, const struct chaos_host *h, const cha
 
 static const struct chaos_backend_ops ns_ops = {
 	"namespaces", ns_start, ns_signal, ns_wait, ns_block, ns_block_counts, ns_impair, ns_rate,
-	ns_run,	      ns_rate_stats,
+	ns_run,
 };
 
 int chaos_backend_ns_open(struct chaos_world *w, const char *dir, uint64_t seed,

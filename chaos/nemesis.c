@@ -525,8 +525,7 @@ int chaos_nemesis_stop(struct chaos_nemesis_ctx *x, struct chaos_active *a)
 		switch (f->nemesis) {
 		case CHAOS_NEM_BANDWIDTH: {
 			uint64_t dropped = 0, over = 0;
-			if (be->ops->rate_stats != NULL &&
-			    be->ops->rate_stats(be, host, &dropped, &over) == 0) {
+			if (x->rate_stats != NULL && x->rate_stats(be, host, &dropped, &over) == 0) {
 				x->metric(x->ud, h, "tbf_dropped", (double)dropped);
 				x->metric(x->ud, h, "tbf_overlimits", (double)over);
 			}

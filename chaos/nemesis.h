@@ -44,6 +44,9 @@ struct chaos_nemesis_ctx {
 	int (*proposer_of)(void *ud, uint32_t cell, size_t *host);
 	void (*event)(void *ud, size_t host, enum chaos_event_kind kind, const char *detail);
 	void (*dropped)(void *ud, struct chaos_active *a, size_t src, size_t dst, uint64_t packets);
+	/* The backend's rate limiter counters, or NULL when it has none. */
+	int (*rate_stats)(struct chaos_backend *b, const struct chaos_host *dst, uint64_t *dropped,
+			  uint64_t *overlimits);
 	/* A metric about a fault's effect (tbf counters). */
 	void (*metric)(void *ud, size_t host, const char *name, double value);
 	/* Signals the workload clients running on a client host; returns how

@@ -1156,6 +1156,7 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 	r.nx.event = node_event;
 	r.nx.dropped = partition_dropped;
 	r.nx.metric = fault_metric;
+	r.nx.rate_stats = chaos_backend_ns_rate_stats;
 	r.nx.clients_signal = clients_signal;
 	for (size_t i = 0; i < r.w.nhosts; i++) {
 		struct chaos_host *h = &r.w.hosts[i];

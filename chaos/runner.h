@@ -77,11 +77,6 @@ struct chaos_backend_ops {
 	int (*rate)(struct chaos_backend *b, const struct chaos_host *dst, uint32_t kbit);
 	/* Runs argv on h and waits (fiu-ctrl and the like). Returns exit status. */
 	int (*run)(struct chaos_backend *b, const struct chaos_host *h, const char *const *argv);
-	/* Optional (may be NULL; new members go last so backends written
-	 * against an older list still compile): the rate limiter's counters
-	 * toward dst, read before it is removed. */
-	int (*rate_stats)(struct chaos_backend *b, const struct chaos_host *dst,
-			  uint64_t *dropped, uint64_t *overlimits);
 };
 
 struct chaos_backend {
@@ -100,6 +95,11 @@ int chaos_backend_ns_open(struct chaos_world *w, const char *dir, uint64_t seed,
  * *queue_drops gets the kernel's queue drops summed. */
 int chaos_backend_ns_close(struct chaos_backend *b, uint64_t *queue_drops, char *stats,
 			   size_t statslen);
+/* The namespace backend's tbf counters toward dst (read before removal;
+ * the runner hands this to the nemeses, other backends have none yet). */
+int chaos_backend_ns_rate_stats(struct chaos_backend *b, const struct chaos_host *dst,
+				uint64_t *dropped, uint64_t *overlimits);
+
 /* The engines' records files are DIR/impair-<rack>.txt (docs/chaos.md). */
 
 #endif
