@@ -1,5 +1,6 @@
 /* tests/engine/cluster.c: the in-memory cluster (see cluster.h). */
 #include "cluster.h"
+#include "countalloc.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -80,6 +81,8 @@ struct cl_cluster {
 	size_t cut;          /* replica cut off from the network (SIZE_MAX: none) */
 	ph_time cut_until;
 	char err[256];
+	struct countalloc ca; /* alloc_fail_permille */
+	const struct ph_allocator *alloc;
 	uint64_t cap_client, cap_seq;
 	int cap_done;
 	struct ph_reply cap;
@@ -140,9 +143,19 @@ static int replica_start(struct cl_cluster *cl, size_t i)
 	for (size_t k = 0; k < r->disk_n; k++)
 		recs[k] = (struct ph_record){r->disk[k].kind, r->disk[k].slot, r->disk[k].bytes,
 					     r->disk[k].len};
-	int err = ph_cell_new(&r->cfg, cl->o.alloc, &r->cell);
+	/* restart itself is swept in test_alloc.c; here it always gets memory */
+	unsigned saved = cl->ca.fail_permille;
+	cl->ca.fail_permille = 0;
+	int err;
+	int tries = 0;
+	do {
+		err = ph_cell_new(&r->cfg, cl->alloc, &r->cell);
+	} while (err == PH_ENOMEM && ++tries < 1000);
 	if (err == 0) {
-		err = ph_cell_load(r->cell, recs, r->disk_n);
+		tries = 0;
+		do {
+			err = ph_cell_load(r->cell, recs, r->disk_n);
+		} while (err == PH_ENOMEM && ++tries < 1000);
 		if (err != 0) {
 			fail(cl, "replica %zu: load: %s", i, ph_strerror(err));
 			ph_cell_free(r->cell);
@@ -150,6 +163,7 @@ static int replica_start(struct cl_cluster *cl, size_t i)
 		}
 	}
 	free(recs);
+	cl->ca.fail_permille = saved;
 	r->wake = 1; /* first tick arms the timers */
 	r->durable = 0;
 	return err;
@@ -304,6 +318,11 @@ static int step(struct cl_cluster *cl, size_t i, const struct ph_event *ev)
 			(unsigned long long)s.snapshot);
 	}
 	int err = ph_cell_step(r->cell, ev, &u);
+	if (err == PH_ENOMEM && cl->o.alloc_fail_permille) {
+		/* like a lost event: what the step produced comes out later */
+		cl->st.enomem++;
+		return err;
+	}
 	if (err != 0) {
 		fail(cl, "replica %zu: step: %s", i, ph_strerror(err));
 		return err;
@@ -474,6 +493,13 @@ int cl_new(const struct cl_opts *o, struct cl_cluster **out)
 		abort();
 	cl->o = *o;
 	cl->rng = o->seed * 0x2545f4914f6cdd1dull + 1;
+	cl->alloc = o->alloc;
+	if (o->alloc == NULL && o->alloc_fail_permille) {
+		countalloc_init(&cl->ca);
+		cl->ca.fail_permille = o->alloc_fail_permille;
+		cl->ca.rng = o->seed;
+		cl->alloc = &cl->ca.hook;
+	}
 	cl->now = 1000 * MS;
 	cl->cut = SIZE_MAX;
 	memcpy(cl->pkey, "volume-1", 8);

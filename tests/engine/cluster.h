@@ -37,6 +37,8 @@ struct cl_opts {
 	unsigned alpha;          /* 0: default */
 	unsigned max_batch;      /* 0: default */
 	const struct ph_allocator *alloc; /* for every cell, may be NULL */
+	unsigned alloc_fail_permille; /* with alloc NULL: cells' allocations fail at
+				       * random; a failed step counts as a lost event */
 };
 
 struct cl_stats {
@@ -50,6 +52,7 @@ struct cl_stats {
 	size_t steps;       /* ph_cell_step calls */
 	uint64_t sim_ms;    /* simulated time */
 	size_t max_slot;
+	size_t enomem;      /* steps that failed for memory (alloc_fail_permille) */
 };
 
 struct cl_cluster;

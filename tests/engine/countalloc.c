@@ -14,6 +14,16 @@ static int should_fail(struct countalloc *ca)
 		ca->failed++;
 		return 1;
 	}
+	if (ca->fail_permille != 0) {
+		uint64_t z = (ca->rng += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		if (z % 1000 < ca->fail_permille) {
+			ca->failed++;
+			return 1;
+		}
+	}
 	return 0;
 }
 

@@ -13,6 +13,8 @@ struct countalloc {
 	struct ph_allocator hook; /* pass &ca.hook to the engine */
 	uint64_t calls;           /* allocations attempted (alloc + realloc) */
 	uint64_t fail_at;         /* fail the call with this number (1-based); 0: never */
+	unsigned fail_permille;   /* also fail this share of calls, at random */
+	uint64_t rng;             /* seed for fail_permille */
 	uint64_t failed;          /* failures injected */
 	size_t live_blocks;
 	size_t live_bytes;

@@ -9,10 +9,13 @@
 
 #include "cluster.h"
 
+static unsigned enomem_permille;
+
 static void run_full(size_t n, uint64_t seed, unsigned loss, unsigned dup, unsigned crash,
 		     size_t target, size_t clients, unsigned alpha, unsigned max_batch)
 {
 	struct cl_opts o = {.n = n, .seed = seed, .loss_pct = loss, .dup_pct = dup,
+			    .alloc_fail_permille = enomem_permille,
 			    .crash_permille = crash, .partition_permille = crash ? 5 : 0,
 			    .clients = clients, .target = target,
 			    .alpha = alpha, .max_batch = max_batch};
@@ -42,6 +45,30 @@ static void run(size_t n, uint64_t seed, unsigned loss, unsigned dup, unsigned c
 START_TEST(cluster_busy) { run_full(5, 7, 3, 3, 1, 600, 16, 1, 2); }
 END_TEST
 
+/* Allocations fail at random (2%) in every replica: failed steps are lost
+ * events, and the invariants still hold. */
+START_TEST(cluster_enomem)
+{
+	size_t sizes[] = {3, 5};
+	struct cl_opts o = {.n = sizes[_i], .seed = 70 + (uint64_t)_i, .loss_pct = 5, .dup_pct = 3,
+			    .crash_permille = 2, .partition_permille = 5, .clients = 6,
+			    .target = 600, .alloc_fail_permille = 20};
+	struct cl_cluster *cl;
+	ck_assert_int_eq(cl_new(&o, &cl), 0);
+	char err[256];
+	int rc = cl_run(cl, 600000, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s", err);
+	rc = cl_check(cl, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s", err);
+	struct cl_stats s;
+	cl_stats(cl, &s);
+	printf("enomem n=%zu: %zu acked, %zu steps failed for memory of %zu\n", o.n, s.acked,
+	       s.enomem, s.steps);
+	ck_assert_uint_gt(s.enomem, 0);
+	cl_free(cl);
+}
+END_TEST
+
 /* PH_CLUSTER_SEEDS=N runs N extra seeds of each size with harsher faults. */
 START_TEST(cluster_stress)
 {
@@ -49,9 +76,11 @@ START_TEST(cluster_stress)
 	int n = e ? atoi(e) : 0;
 	for (int i = 0; i < n; i++) {
 		size_t sizes[] = {3, 5, 7};
+		enomem_permille = i % 3 == 0 ? 20 : 0;
 		run_full(sizes[i % 3], 1000 + (uint64_t)i, 15, 10, 8, 300, 1 + (size_t)i % 16,
 			 1 + (unsigned)i % 4, 1 + (unsigned)i % 8);
 	}
+	enomem_permille = 0;
 }
 END_TEST
 
@@ -74,6 +103,7 @@ int main(void)
 	tcase_add_loop_test(tc, cluster_5, 0, 1);
 	tcase_add_loop_test(tc, cluster_7, 0, 1);
 	tcase_add_test(tc, cluster_busy);
+	tcase_add_loop_test(tc, cluster_enomem, 0, 2);
 	tcase_add_test(tc, cluster_stress);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
