@@ -651,17 +651,31 @@ static int read_uint(struct loader *l, const struct ynode *y, const char *what,
 
 int topo__parse_cidr(const char *s, uint32_t *base, uint32_t *prefix)
 {
-	unsigned a[4], p;
-	char tail;
-	if (sscanf(s, "%3u.%3u.%3u.%3u/%2u%c", &a[0], &a[1], &a[2], &a[3], &p, &tail) != 5)
-		return TOPO_EINVAL;
-	for (int i = 0; i < 4; i++)
-		if (a[i] > 255)
+	/* strictly a.b.c.d/p: digits and separators only, no signs or spaces */
+	uint32_t part[5] = { 0 };
+	int k = 0, digits = 0;
+	for (const char *p = s;; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (++digits > 3)
+				return TOPO_EINVAL;
+			part[k] = part[k] * 10 + (uint32_t)(*p - '0');
+			continue;
+		}
+		char want = k < 3 ? '.' : k == 3 ? '/' : '\0';
+		if (digits == 0 || *p != want)
 			return TOPO_EINVAL;
-	if (p > 32)
+		if (k == 4)
+			break;
+		k++;
+		digits = 0;
+	}
+	for (int i = 0; i < 4; i++)
+		if (part[i] > 255)
+			return TOPO_EINVAL;
+	if (part[4] > 32)
 		return TOPO_EINVAL;
-	*base = (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
-	*prefix = p;
+	*base = (part[0] << 24) | (part[1] << 16) | (part[2] << 8) | part[3];
+	*prefix = part[4];
 	return 0;
 }
 

@@ -285,6 +285,10 @@ static const struct bad_case bad[] = {
 	{ "addresses: 198.18.0.1/16\nrows: []\n", TOPO_EADDRESS, 1, 12, "host bits" },
 	{ "addresses: 198.18.0.0/24\nrows: []\n", TOPO_EADDRESS, 1, 12, "smaller than a /23" },
 	{ "addresses: lots\nrows: []\n", TOPO_EADDRESS, 1, 12, "must be an IPv4 prefix" },
+	{ "addresses: 198.18.0.0/+15\nrows: []\n", TOPO_EADDRESS, 1, 12, "must be an IPv4 prefix" },
+	{ "addresses: 198.18.0.0/15/1\nrows: []\n", TOPO_EADDRESS, 1, 12, "must be an IPv4 prefix" },
+	{ "addresses: 198.18.0/15\nrows: []\n", TOPO_EADDRESS, 1, 12, "must be an IPv4 prefix" },
+	{ "addresses: 198.18.0.256/15\nrows: []\n", TOPO_EADDRESS, 1, 12, "must be an IPv4 prefix" },
 	{ "addresses: 198.18.0.0/22\njury: 3\n" RACK3("A", "B", "C")
 	  "      - {name: r4, power: A, hosts: [h10]}\n", TOPO_EADDRESS, 9, 9,
 	  "address range exhausted: rack 'r4' is rack 4 but 198.18.0.0/22 holds 3 rack /24s" },
