@@ -154,7 +154,7 @@ int vag_ssh_open(const struct vag_ssh_opts *o, struct vag_ssh **out)
 /* The ssh command line for running script on dest (argv points into
  * storage, which must outlive it). */
 struct sshcmd {
-	const char *argv[32];
+	const char *argv[40];
 	char timeout[32], control[300], kh[600];
 	char *remote; /* malloc'ed "sh -c '...'" */
 };
@@ -185,6 +185,8 @@ static int build_ssh(const struct vag_ssh *b, const char *dest, const char *scri
 	snprintf(c->control, sizeof(c->control), "ControlPath=%s/%%C", b->control_dir);
 	const char *fixed[] = { "-o", "BatchMode=yes", "-o", c->timeout, "-o", "ControlMaster=auto",
 				"-o", c->control, "-o", "ControlPersist=120", "-o", "LogLevel=ERROR",
+				/* A machine that stops answering is noticed in ~15 s. */
+				"-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
 				"-T" };
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		c->argv[n++] = fixed[i];
