@@ -10,6 +10,7 @@
  * replies and transitions produced so far. No message leaves without the
  * records it depends on, because every message of an update is flagged
  * after_durable while any record is not yet durable. */
+#include <assert.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -363,6 +364,7 @@ int ph__advance(struct ph_cell *c)
 		c->applied++;
 		c->apply_index = 0;
 	}
+	assert(c->base <= c->applied && c->applied <= c->chosen);
 	if (c->applied - c->base >= PH_SNAP_EVERY)
 		ph__truncate(c, c->applied);
 	return 0;

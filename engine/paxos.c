@@ -16,6 +16,8 @@
  *   learner    learns CHOSEN values, catches up by CATCHUP (chosen values or a
  *              SNAPSHOT when it is behind the sender's truncated log).
  * Leadership is only for liveness; safety rests on ballots and quorums. */
+#include <assert.h>
+
 #include "internal.h"
 
 #define CHOSEN_AHEAD_MAX 64 /* learn CHOSEN values at most this far ahead */
@@ -179,6 +181,9 @@ static int start_phase1(struct ph_cell *c)
 /* Phase 2a for slot s: accept it ourselves, ask the jury. */
 static int propose(struct ph_cell *c, ph_slot s, const uint8_t *v, size_t len)
 {
+	/* a leader steps down on any higher ballot, so it still holds its own */
+	assert(ph_ballot_cmp(c->promised, c->ballot) == 0);
+	assert(s >= c->chosen && ph__window_open(c, s));
 	struct ph_entry *e;
 	int err = ph__log_at(c, s, &e);
 	if (err != 0)

@@ -249,6 +249,12 @@ int ph_msg_encode(const struct ph_msg *m, uint8_t *buf, size_t cap, size_t *len)
 	if (m->type < 1 || m->type > PH_MSG_TYPE_MAX || m->pkey_len == 0 ||
 	    m->pkey_len > PH_PKEY_MAX || m->n_entries > PH_ALPHA_MAX || m->pkey == NULL)
 		return PH_EINVAL;
+	if ((m->type == PH_MSG_ACCEPT || m->type == PH_MSG_CHOSEN) &&
+	    m->value_len > PH_BATCH_BYTES_MAX)
+		return PH_EINVAL;
+	for (size_t i = 0; m->type == PH_MSG_PROMISE && i < m->n_entries; i++)
+		if (m->entries[i].len > PH_BATCH_BYTES_MAX)
+			return PH_EINVAL;
 	struct ph_wr w;
 	ph__wr_init(&w, buf, cap);
 	encode(&w, m);
