@@ -210,6 +210,11 @@ struct sim_disk_cfg {
 	uint32_t write_fail_ppm;   /* the write itself fails */
 	uint32_t fsync_fail_ppm;   /* the fsync fails (the node must stop) */
 	uint32_t torn_ppm;         /* on crash: the oldest pending batch is torn */
+	/* A record of kind truncate_kind (0: none) deletes the durable records
+	 * of kinds truncate_targets[] with slot below its own slot, in batch
+	 * order, and is kept itself (the engine's PH_REC_TRUNCATE). */
+	int truncate_kind;
+	int truncate_targets[2];
 };
 
 struct sim_disk_stats {
@@ -288,6 +293,7 @@ struct sim_op {
 	int64_t value;     /* write / incr argument, cas new, read result */
 	int64_t expect;    /* cas expected value */
 	bool has_value;    /* read result present (false: key absent / unknown) */
+	bool committed;    /* ok: the transaction's conditions held (cas matched) */
 	sim_time time;     /* global simulated time */
 	uint64_t client, seq; /* the engine-level request identity */
 };

@@ -111,6 +111,10 @@ const struct sim_rec *sim_disk_find(const struct sim_disk *d, int kind, uint64_t
  * after the capacity is reserved by reserve(). */
 static void upsert(struct sim_disk *d, struct sim_rec *rec)
 {
+	if (d->cfg.truncate_kind && rec->kind == d->cfg.truncate_kind)
+		for (int t = 0; t < 2; t++)
+			if (d->cfg.truncate_targets[t])
+				sim_disk_drop_below(d, d->cfg.truncate_targets[t], rec->slot);
 	size_t i = lower_bound(d, rec->kind, rec->slot);
 	if (i < d->ndurable && d->durable[i].kind == rec->kind && d->durable[i].slot == rec->slot) {
 		free(d->durable[i].bytes);

@@ -1,0 +1,88 @@
+/* Safety invariants of a cell, checked from outside the engine after every
+ * event (by the simulator and the explorer alike).  What is checked, and
+ * where each fact comes from:
+ *
+ *  one value per slot   every ACCEPT seen on the wire gives (ballot, slot)
+ *                       -> value; ACCEPTED messages (and the proposer's own
+ *                       ACCEPT, which leaves only once its own accept is
+ *                       durable) count votes; a majority of the jury for
+ *                       (ballot, slot) makes its value chosen.  Two values
+ *                       chosen for one slot, or two values proposed under one
+ *                       (ballot, slot), is a violation.
+ *  chosen means chosen  a replica's status.chosen may only cover slots a
+ *                       majority has accepted on the wire.
+ *  acceptor rule        an ACCEPTED(b) is never emitted when the replica had
+ *                       already promised more than b.
+ *  durable never back   a replica's promised ballot never drops below any
+ *                       ballot it has sent in a PROMISE / ACCEPTED / REJECT
+ *                       (those left only once durable), across restarts too.
+ *  durability contract  while a replica has records not yet durable, nothing
+ *                       it emits is unflagged (engine.h: "flags
+ *                       conservatively").
+ *  prefixes agree       every replica's applied transitions at (slot, index)
+ *                       are identical, and the applied state (snapshot
+ *                       encoding) at a given applied prefix is identical.
+ *  applied once         a (client, seq) is applied (not as DUPLICATE) at
+ *                       most once in the log.
+ *  no ack lost          a committed write acknowledged to a client is in the
+ *                       log (and so, by prefix agreement, stays there).
+ *
+ * The first violation is kept as text in c->violation; later ones are
+ * counted. */
+#ifndef PH_TESTS_SIM_CHECK_H
+#define PH_TESTS_SIM_CHECK_H
+
+#include <engine.h>
+
+#include "sim_map.h"
+
+#define SIM_MAX_REPLICAS PH_JURY_MAX
+
+struct sim_check_replica {
+	ph_node_id id;
+	struct ph_ballot max_sent;   /* highest ballot in PROMISE/ACCEPTED/REJECT sent */
+	struct ph_ballot promised_before; /* status before the current step */
+	ph_slot chosen_checked;      /* slots below were checked against the wire */
+	ph_slot last_applied;        /* status.applied after its last step */
+	uint64_t last_pos;           /* (slot << 8 | index) + 1 of last transition */
+	bool up;
+};
+
+struct sim_checker {
+	int n, majority;
+	struct sim_check_replica r[SIM_MAX_REPLICAS];
+	struct sim_map accept_val; /* (round, node, slot) -> value hash */
+	struct sim_map votes;      /* (round, node, slot) -> acceptor bitmask */
+	struct sim_map chosen;     /* (slot) -> value hash */
+	struct sim_map log;        /* (slot, index) -> transition hash */
+	struct sim_map by_req;     /* (client, seq) -> position + 1 */
+	struct sim_map state_at;   /* (applied) -> applied-state hash */
+	uint8_t *snap;
+	size_t snap_cap;
+	uint64_t committed;        /* COMMITTED transitions in the log */
+	uint64_t violations;
+	char violation[600];
+	bool oom;
+};
+
+void sim_check_init(struct sim_checker *c, const ph_node_id *ids, int n);
+void sim_check_close(struct sim_checker *c);
+/* Index of node id in the jury, or -1. */
+int sim_check_index(const struct sim_checker *c, ph_node_id id);
+
+/* Around every ph_cell_step of replica i: */
+void sim_check_before_step(struct sim_checker *c, int i, const struct ph_cell *cell);
+/* `undurable`: the replica had records not yet reported durable when it
+ * stepped, or this update has records. */
+void sim_check_after_step(struct sim_checker *c, int i, const struct ph_cell *cell,
+			  const struct ph_update *u, bool undurable);
+/* A message as it leaves replica i (after any hold for durability). */
+void sim_check_sent(struct sim_checker *c, int i, const uint8_t *bytes, size_t len);
+/* A reply as it leaves replica i; `writes`: the transaction was not
+ * read-only. */
+void sim_check_reply(struct sim_checker *c, int i, const struct ph_reply *rep, bool writes);
+void sim_check_crash(struct sim_checker *c, int i);
+/* After ph_cell_load of a restarted replica. */
+void sim_check_restart(struct sim_checker *c, int i, const struct ph_cell *cell);
+
+#endif

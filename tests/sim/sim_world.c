@@ -1,0 +1,1011 @@
+/* SimWorld (sim_world.h): the event loop that drives real ph_cell replicas.
+ *
+ * One loop turn pops the earliest event (tie rule: scheduled first, runs
+ * first), hands it to the replica or client it concerns, carries out the
+ * update exactly as the node would (records to the simulated disk, messages
+ * flagged after_durable held until their batch is durable, replies to
+ * clients), and runs the invariant checker. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_world.h"
+
+enum ev_kind {
+	EV_DELIVER = 1,  /* peer message: data = bytes, from, actor = to */
+	EV_REQUEST,      /* client request to replica: data = txn, aux = seq */
+	EV_REPLY,        /* reply to client actor: data = struct reply_msg */
+	EV_TIMER,        /* replica wake-up: aux = timer generation */
+	EV_DISK,         /* replica's batch aux done; from = incarnation */
+	EV_CLIENT_GO,    /* client starts its next op */
+	EV_CLIENT_TIMEOUT, /* aux = timeout generation */
+	EV_CLIENT_RESEND, /* aux = timeout generation */
+};
+
+struct reply_msg {
+	uint64_t client, seq;
+	int status, reason;
+	ph_node_id hint;
+	bool read_present;
+	int64_t read_value;
+};
+
+struct held {
+	uint64_t persist_id;
+	bool is_reply;
+	ph_node_id to;
+	uint8_t *bytes;   /* message bytes (owned) */
+	size_t len;
+	struct reply_msg rep;
+	struct ph_reply raw; /* for the checker; result pointer not kept */
+};
+
+struct replica {
+	ph_node_id id;
+	struct ph_cell *cell;
+	bool up;
+	struct sim_disk disk;
+	struct sim_clock clock;
+	uint64_t timer_gen, incarnation;
+	struct held *held;
+	size_t nheld, capheld;
+	bool crash_after_persist;
+};
+
+struct client {
+	uint32_t actor;
+	uint64_t eng_id, process, seq;
+	int done_ops;
+	bool busy, read_only;
+	struct sim_op op;
+	int attempts;
+	ph_node_id target;
+	uint8_t txn[512];
+	size_t txn_len;
+	uint64_t timeout_gen;
+};
+
+struct sim_world {
+	struct sim_world_cfg cfg;
+	struct sim_rng rng;
+	struct sim_queue q;
+	struct sim_net net;
+	sim_time now;
+	int n, nclients;
+	struct replica r[SIM_MAX_REPLICAS];
+	struct client c[SIM_MAX_CLIENTS];
+	struct sim_history hist;
+	struct sim_checker chk;
+	struct sim_world_stats stats;
+	int64_t next_value;
+	char err[300];
+};
+
+void sim_world_cfg_init(struct sim_world_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->seed = 1;
+	cfg->replicas = 3;
+	cfg->clients = 2;
+	cfg->ops_per_client = 20;
+	cfg->keys = 2;
+	cfg->think_min = 1 * SIM_MS;
+	cfg->think_max = 20 * SIM_MS;
+	cfg->op_timeout = 500 * SIM_MS;
+	cfg->max_attempts = 4;
+	cfg->alpha = 3;
+	cfg->max_batch = 16;
+	cfg->election_timeout = 150 * SIM_MS;
+	cfg->heartbeat = 30 * SIM_MS;
+	cfg->net.delay_min = 100 * SIM_US;
+	cfg->net.delay_max = 2 * SIM_MS;
+	cfg->disk.lat_min = 100 * SIM_US;
+	cfg->disk.lat_max = 1 * SIM_MS;
+}
+
+/* ------------------------------------------------------------ plumbing */
+
+static int peek_type(const void *b, size_t n)
+{
+	return ph_msg_peek_type(b, n);
+}
+
+static void fail(struct sim_world *w, const char *what, int rc)
+{
+	if (w->chk.violations++ == 0)
+		snprintf(w->chk.violation, sizeof(w->chk.violation), "%s: %s", what,
+			 rc < 0 && rc > -100 ? ph_strerror(rc) : sim_strerror(rc));
+}
+
+static void push(struct sim_world *w, sim_time at, int kind, uint32_t actor, uint32_t from,
+		 uint64_t aux, void *data, size_t len)
+{
+	struct sim_event e = {.at = at, .kind = kind, .actor = actor, .from = from, .aux = aux,
+			      .data = data, .len = len};
+	if (sim_queue_push(&w->q, &e) != SIM_OK) {
+		free(data);
+		fail(w, "event queue", SIM_ENOMEM);
+	}
+}
+
+static struct replica *replica(struct sim_world *w, ph_node_id id)
+{
+	return id >= 1 && id <= (ph_node_id)w->n ? &w->r[id - 1] : NULL;
+}
+
+static struct client *client_by_eng(struct sim_world *w, uint64_t eng)
+{
+	return eng >= 1 && eng <= (uint64_t)w->nclients ? &w->c[eng - 1] : NULL;
+}
+
+/* Sends bytes from -> to through the network model: one event per copy.
+ * Client traffic (peer == false) is not a peer message: the type peek is
+ * skipped, and matchers naming SIM_TYPE_REQUEST / SIM_TYPE_REPLY are applied
+ * by client_filtered() before this. */
+static void transmit(struct sim_world *w, uint32_t from, uint32_t to, bool peer, int kind,
+		     uint64_t aux, const void *bytes, size_t len)
+{
+	sim_time at[SIM_NET_MAX_COPIES];
+	sim_peek_fn saved = w->net.peek;
+	if (!peer)
+		w->net.peek = NULL;
+	int k = sim_net_route(&w->net, &w->rng, w->now, from, to, bytes, len, at);
+	w->net.peek = saved;
+	for (int i = 0; i < k; i++) {
+		void *copy = NULL;
+		if (len) {
+			copy = malloc(len);
+			if (!copy) {
+				fail(w, "message copy", SIM_ENOMEM);
+				return;
+			}
+			memcpy(copy, bytes, len);
+		}
+		push(w, at[i], kind, to, from, aux, copy, len);
+	}
+}
+
+/* Matchers naming SIM_TYPE_REQUEST / SIM_TYPE_REPLY: drop or delay client
+ * traffic.  Returns true when the message is dropped. */
+static bool client_filtered(struct sim_world *w, uint32_t from, uint32_t to, int type)
+{
+	for (int i = 0; i < w->net.nmatch; i++) {
+		struct sim_matcher *m = &w->net.match[i].m;
+		if (m->type != type || (m->from != SIM_ANY && m->from != from) ||
+		    (m->to != SIM_ANY && m->to != to))
+			continue;
+		bool drop = m->action == SIM_MATCH_DROP;
+		if (m->remaining && --m->remaining == 0)
+			sim_net_unmatch(&w->net, w->net.match[i].id);
+		if (drop) {
+			w->net.stats.dropped_match++;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ replicas */
+
+static void cell_config(struct sim_world *w, struct replica *r, struct ph_cell_config *cfg)
+{
+	static const uint8_t pkey[] = "vol-0001";
+	ph_cell_config_init(cfg);
+	cfg->pkey = pkey;
+	cfg->pkey_len = sizeof(pkey) - 1;
+	cfg->self = r->id;
+	cfg->jury_n = (size_t)w->n;
+	for (int i = 0; i < w->n; i++)
+		cfg->jury[i] = (ph_node_id)(i + 1);
+	cfg->alpha = w->cfg.alpha;
+	cfg->max_batch = w->cfg.max_batch;
+	cfg->election_timeout = w->cfg.election_timeout;
+	cfg->heartbeat_interval = w->cfg.heartbeat;
+	uint64_t st = w->cfg.seed ^ ((uint64_t)r->id << 32) ^ (r->incarnation * 0x9e37ull);
+	cfg->seed = sim_splitmix64(&st);
+	cfg->planted_bug = w->cfg.planted_bug;
+}
+
+static void release(struct sim_world *w, struct replica *r, struct held *h)
+{
+	int i = (int)(r->id - 1);
+	if (h->is_reply) {
+		struct client *c = client_by_eng(w, h->rep.client);
+		bool writes = c && c->seq == h->rep.seq ? !c->read_only : true;
+		sim_check_reply(&w->chk, i, &h->raw, writes);
+		if (!c || client_filtered(w, r->id, c->actor, SIM_TYPE_REPLY))
+			return;
+		transmit(w, r->id, c->actor, false, EV_REPLY, 0, &h->rep, sizeof(h->rep));
+	} else {
+		sim_check_sent(&w->chk, i, h->bytes, h->len);
+		transmit(w, r->id, h->to, true, EV_DELIVER, 0, h->bytes, h->len);
+	}
+}
+
+static void free_held(struct held *h)
+{
+	free(h->bytes);
+	h->bytes = NULL;
+}
+
+static void release_durable(struct sim_world *w, struct replica *r, uint64_t durable)
+{
+	size_t k = 0;
+	for (size_t j = 0; j < r->nheld; j++) {
+		struct held *h = &r->held[j];
+		if (h->persist_id <= durable) {
+			release(w, r, h);
+			free_held(h);
+		} else {
+			r->held[k++] = *h;
+		}
+	}
+	r->nheld = k;
+}
+
+static int hold(struct sim_world *w, struct replica *r, const struct held *h)
+{
+	if (r->nheld == r->capheld) {
+		size_t cap = r->capheld ? r->capheld * 2 : 16;
+		struct held *p = realloc(r->held, cap * sizeof(*p));
+		if (!p) {
+			fail(w, "hold", SIM_ENOMEM);
+			return SIM_ENOMEM;
+		}
+		r->held = p;
+		r->capheld = cap;
+	}
+	r->held[r->nheld++] = *h;
+	return SIM_OK;
+}
+
+static void reply_msg_of(const struct ph_reply *rp, struct reply_msg *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->client = rp->client;
+	out->seq = rp->seq;
+	out->status = rp->status;
+	out->reason = rp->reason;
+	out->hint = rp->leader_hint;
+	if (!rp->result || (rp->status != PH_ST_COMMITTED && rp->status != PH_ST_IGNORED))
+		return;
+	struct ph_result *res;
+	if (ph_result_decode(rp->result, rp->result_len, NULL, &res) != 0)
+		return;
+	if (ph_result_n_reads(res) > 0) {
+		const uint8_t *k;
+		size_t kl;
+		bool present;
+		struct ph_value v;
+		if (ph_result_read(res, 0, &k, &kl, &present, &v) == 0) {
+			out->read_present = present;
+			if (present && v.type == PH_T_INT && mpz_fits_slong_p(v.integer))
+				out->read_value = mpz_get_si(v.integer);
+		}
+	}
+	ph_result_free(res);
+}
+
+static void crash(struct sim_world *w, struct replica *r);
+
+/* Carries out one update of replica r (sim_check_after_step already ran). */
+static void carry_out(struct sim_world *w, struct replica *r, const struct ph_update *u)
+{
+	/* 1. records to disk */
+	if (u->n_records) {
+		struct sim_rec recs[64];
+		struct sim_rec *rp = u->n_records <= 64 ? recs : calloc(u->n_records, sizeof(*rp));
+		if (!rp) {
+			fail(w, "records", SIM_ENOMEM);
+			return;
+		}
+		for (size_t k = 0; k < u->n_records; k++) {
+			rp[k].kind = u->records[k].kind;
+			rp[k].slot = u->records[k].slot;
+			rp[k].bytes = (uint8_t *)u->records[k].bytes;
+			rp[k].len = u->records[k].len;
+		}
+		sim_time done;
+		int rc = sim_disk_submit(&r->disk, &w->rng, w->now, u->persist_id, rp, u->n_records, &done);
+		if (rp != recs)
+			free(rp);
+		if (rc != SIM_OK) {
+			fail(w, "disk submit", rc);
+			return;
+		}
+		push(w, done, EV_DISK, r->id, (uint32_t)r->incarnation, u->persist_id, NULL, 0);
+	}
+	/* 2. messages and replies, held while their batch is not durable */
+	bool pending = r->disk.npending > 0;
+	for (size_t k = 0; k < u->n_messages; k++) {
+		const struct ph_message *m = &u->messages[k];
+		struct held h = {.persist_id = u->persist_id, .to = m->to, .len = m->len};
+		h.bytes = malloc(m->len ? m->len : 1);
+		if (!h.bytes) {
+			fail(w, "message", SIM_ENOMEM);
+			return;
+		}
+		memcpy(h.bytes, m->bytes, m->len);
+		if (m->after_durable && pending) {
+			if (hold(w, r, &h) != SIM_OK)
+				free_held(&h);
+		} else {
+			release(w, r, &h);
+			free_held(&h);
+		}
+	}
+	for (size_t k = 0; k < u->n_replies; k++) {
+		const struct ph_reply *rp = &u->replies[k];
+		struct held h = {.persist_id = u->persist_id, .is_reply = true, .raw = *rp};
+		h.raw.result = NULL;
+		h.raw.result_len = 0;
+		reply_msg_of(rp, &h.rep);
+		if (rp->after_durable && pending)
+			hold(w, r, &h);
+		else
+			release(w, r, &h);
+	}
+	for (size_t k = 0; k < u->n_transitions; k++)
+		if (u->transitions[k].outcome == PH_OUT_COMMITTED)
+			w->stats.transitions_committed++;
+	/* 3. the timer */
+	r->timer_gen++;
+	if (u->wake) {
+		sim_time at = sim_clock_to_global(&r->clock, w->now, u->wake);
+		push(w, at, EV_TIMER, r->id, 0, r->timer_gen, NULL, 0);
+	}
+}
+
+static void step(struct sim_world *w, struct replica *r, struct ph_event *ev)
+{
+	int i = (int)(r->id - 1);
+	ev->now = sim_clock_local(&r->clock, w->now);
+	struct ph_update u;
+	sim_check_before_step(&w->chk, i, r->cell);
+	int rc = ph_cell_step(r->cell, ev, &u);
+	w->stats.steps++;
+	if (rc != 0) {
+		if (rc != PH_ENOMEM)
+			fail(w, "ph_cell_step", rc);
+		return;
+	}
+	bool undurable = r->disk.npending > 0 || u.n_records > 0;
+	sim_check_after_step(&w->chk, i, r->cell, &u, undurable);
+	if (w->cfg.trace)
+		fprintf(stderr, "  node %u: %zu records, %zu msgs, %zu replies, %zu transitions, wake %" PRIu64 "\n",
+			r->id, u.n_records, u.n_messages, u.n_replies, u.n_transitions, u.wake);
+	carry_out(w, r, &u);
+}
+
+static void crash(struct sim_world *w, struct replica *r)
+{
+	if (!r->up)
+		return;
+	sim_disk_crash(&r->disk, &w->rng);
+	ph_cell_free(r->cell);
+	r->cell = NULL;
+	for (size_t j = 0; j < r->nheld; j++)
+		free_held(&r->held[j]);
+	r->nheld = 0;
+	r->up = false;
+	r->incarnation++;
+	r->timer_gen++;
+	r->crash_after_persist = false;
+	sim_check_crash(&w->chk, (int)(r->id - 1));
+	w->stats.crashes++;
+}
+
+static int start(struct sim_world *w, struct replica *r, bool load)
+{
+	struct ph_cell_config cfg;
+	cell_config(w, r, &cfg);
+	int rc = ph_cell_new(&cfg, NULL, &r->cell);
+	if (rc != 0) {
+		fail(w, "ph_cell_new", rc);
+		return SIM_EVIOLATION;
+	}
+	if (load) {
+		size_t n = r->disk.ndurable;
+		struct ph_record *recs = calloc(n ? n : 1, sizeof(*recs));
+		if (!recs) {
+			fail(w, "restart", SIM_ENOMEM);
+			return SIM_ENOMEM;
+		}
+		for (size_t k = 0; k < n; k++) {
+			recs[k].kind = r->disk.durable[k].kind;
+			recs[k].slot = r->disk.durable[k].slot;
+			recs[k].bytes = r->disk.durable[k].bytes;
+			recs[k].len = r->disk.durable[k].len;
+		}
+		rc = ph_cell_load(r->cell, recs, n);
+		free(recs);
+		if (rc != 0) {
+			char what[80];
+			snprintf(what, sizeof(what), "node %u cannot restart from its durable records", r->id);
+			fail(w, what, rc);
+			return SIM_EVIOLATION;
+		}
+	}
+	r->up = true;
+	r->disk.busy_until = w->now;
+	if (load)
+		sim_check_restart(&w->chk, (int)(r->id - 1), r->cell);
+	struct ph_event ev = {.type = PH_EV_TICK};
+	step(w, r, &ev);
+	return SIM_OK;
+}
+
+/* ------------------------------------------------------------- clients */
+
+static void client_send(struct sim_world *w, struct client *c)
+{
+	if (client_filtered(w, c->actor, c->target, SIM_TYPE_REQUEST))
+		return;
+	transmit(w, c->actor, c->target, false, EV_REQUEST, c->seq, c->txn, c->txn_len);
+}
+
+static int build_txn(struct sim_world *w, struct client *c)
+{
+	struct ph_txn *t;
+	int rc = ph_txn_new(NULL, &t);
+	if (rc)
+		return rc;
+	const char *k = c->op.key;
+	size_t kl = strlen(k);
+	mpz_t a, b;
+	mpz_init_set_si(a, c->op.value);
+	mpz_init_set_si(b, c->op.expect);
+	struct ph_value va = {.type = PH_T_INT, .integer = a};
+	struct ph_value vb = {.type = PH_T_INT, .integer = b};
+	switch (c->op.f) {
+	case SIM_F_READ:
+		rc = ph_txn_read(t, k, kl);
+		break;
+	case SIM_F_WRITE:
+		rc = ph_txn_put(t, k, kl, &va);
+		break;
+	case SIM_F_CAS:
+		rc = ph_txn_cond_equals(t, k, kl, &vb);
+		if (!rc)
+			rc = ph_txn_put(t, k, kl, &va);
+		break;
+	case SIM_F_INCR:
+		rc = ph_txn_increment(t, k, kl, a);
+		break;
+	}
+	if (!rc)
+		rc = ph_txn_encode(t, c->txn, sizeof(c->txn), &c->txn_len);
+	c->read_only = ph_txn_read_only(t);
+	mpz_clear(a);
+	mpz_clear(b);
+	ph_txn_free(t);
+	(void)w;
+	return rc;
+}
+
+static void client_complete(struct sim_world *w, struct client *c, enum sim_op_type type)
+{
+	c->op.type = type;
+	c->op.time = w->now;
+	if (sim_history_add(&w->hist, &c->op) != SIM_OK)
+		fail(w, "history", SIM_ENOMEM);
+	c->busy = false;
+	c->timeout_gen++;
+	c->done_ops++;
+	if (type == SIM_OP_OK)
+		w->stats.ops_ok++;
+	else if (type == SIM_OP_FAIL)
+		w->stats.ops_fail++;
+	else {
+		w->stats.ops_info++;
+		/* Jepsen: after an info the client continues as a new process. */
+		c->process += (uint64_t)w->nclients;
+	}
+	if (c->done_ops < w->cfg.ops_per_client)
+		push(w, w->now + sim_rng_range(&w->rng, w->cfg.think_min, w->cfg.think_max),
+		     EV_CLIENT_GO, c->actor, 0, 0, NULL, 0);
+}
+
+static void client_go(struct sim_world *w, struct client *c)
+{
+	if (c->busy || c->done_ops >= w->cfg.ops_per_client)
+		return;
+	memset(&c->op, 0, sizeof(c->op));
+	c->op.process = c->process;
+	c->op.type = SIM_OP_INVOKE;
+	c->op.f = (enum sim_op_f)sim_rng_below(&w->rng, 4);
+	snprintf(c->op.key, sizeof(c->op.key), "k%d", (int)sim_rng_below(&w->rng, (uint64_t)w->cfg.keys));
+	if (c->op.f == SIM_F_WRITE || c->op.f == SIM_F_CAS)
+		c->op.value = ++w->next_value;
+	if (c->op.f == SIM_F_CAS)
+		c->op.expect = (int64_t)sim_rng_below(&w->rng, (uint64_t)w->next_value);
+	if (c->op.f == SIM_F_INCR)
+		c->op.value = 1;
+	c->seq++;
+	c->op.client = c->eng_id;
+	c->op.seq = c->seq;
+	c->op.time = w->now;
+	int rc = build_txn(w, c);
+	if (rc) {
+		fail(w, "client transaction", rc);
+		return;
+	}
+	if (sim_history_add(&w->hist, &c->op) != SIM_OK) {
+		fail(w, "history", SIM_ENOMEM);
+		return;
+	}
+	c->busy = true;
+	c->attempts = 1;
+	c->timeout_gen++;
+	client_send(w, c);
+	push(w, w->now + w->cfg.op_timeout, EV_CLIENT_TIMEOUT, c->actor, 0, c->timeout_gen, NULL, 0);
+}
+
+static void client_reply(struct sim_world *w, struct client *c, const struct reply_msg *m)
+{
+	if (!c->busy || m->seq != c->seq)
+		return; /* a late answer to an op already completed */
+	switch (m->status) {
+	case PH_ST_COMMITTED:
+	case PH_ST_IGNORED:
+		if (m->status == PH_ST_IGNORED && m->reason != PH_R_CONDITION) {
+			client_complete(w, c, SIM_OP_FAIL); /* applied as a no-op */
+			return;
+		}
+		c->op.committed = m->status == PH_ST_COMMITTED;
+		if (c->op.f == SIM_F_READ) {
+			c->op.has_value = m->read_present;
+			c->op.value = m->read_value;
+		}
+		client_complete(w, c, SIM_OP_OK);
+		return;
+	case PH_ST_NOT_LEADER:
+		c->target = m->hint ? m->hint : (c->target % (ph_node_id)w->n) + 1;
+		push(w, w->now + (m->hint ? 0 : 20 * SIM_MS), EV_CLIENT_RESEND, c->actor, 0,
+		     c->timeout_gen, NULL, 0);
+		return;
+	case PH_ST_BUSY:
+		push(w, w->now + sim_rng_range(&w->rng, 5 * SIM_MS, 50 * SIM_MS), EV_CLIENT_RESEND,
+		     c->actor, 0, c->timeout_gen, NULL, 0);
+		return;
+	default:
+		client_complete(w, c, SIM_OP_FAIL);
+		return;
+	}
+}
+
+static void client_timeout(struct sim_world *w, struct client *c)
+{
+	if (c->attempts >= w->cfg.max_attempts) {
+		client_complete(w, c, SIM_OP_INFO);
+		return;
+	}
+	c->attempts++;
+	c->target = (c->target % (ph_node_id)w->n) + 1;
+	client_send(w, c);
+	push(w, w->now + w->cfg.op_timeout, EV_CLIENT_TIMEOUT, c->actor, 0, c->timeout_gen, NULL, 0);
+}
+
+/* ------------------------------------------------------------- the loop */
+
+static void handle(struct sim_world *w, struct sim_event *e)
+{
+	struct replica *r = replica(w, e->actor);
+	struct client *c = NULL;
+	if (e->actor >= SIM_CLIENT_BASE && e->actor < SIM_CLIENT_BASE + (uint32_t)w->nclients)
+		c = &w->c[e->actor - SIM_CLIENT_BASE];
+	switch (e->kind) {
+	case EV_DELIVER:
+	case EV_REQUEST:
+		if (!r || !r->up || sim_net_blocked(&w->net, e->from, e->actor))
+			break;
+		w->net.stats.delivered++;
+		if (e->kind == EV_DELIVER) {
+			struct ph_event ev = {.type = PH_EV_RECEIVE};
+			ev.receive.from = e->from;
+			ev.receive.bytes = e->data;
+			ev.receive.len = e->len;
+			step(w, r, &ev);
+		} else {
+			struct ph_event ev = {.type = PH_EV_REQUEST};
+			ev.request.client = e->from - SIM_CLIENT_BASE + 1;
+			ev.request.seq = e->aux;
+			ev.request.consistency = PH_CONSISTENT;
+			ev.request.txn = e->data;
+			ev.request.len = e->len;
+			step(w, r, &ev);
+		}
+		break;
+	case EV_REPLY:
+		if (c && !sim_net_blocked(&w->net, e->from, e->actor)) {
+			w->net.stats.delivered++;
+			client_reply(w, c, e->data);
+		}
+		break;
+	case EV_TIMER:
+		if (r && r->up && e->aux == r->timer_gen) {
+			struct ph_event ev = {.type = PH_EV_TICK};
+			step(w, r, &ev);
+		}
+		break;
+	case EV_DISK: {
+		if (!r || !r->up || e->from != (uint32_t)r->incarnation)
+			break;
+		int rc = sim_disk_complete(&r->disk, &w->rng, e->aux);
+		if (rc == SIM_EWRITE || rc == SIM_EFSYNC) {
+			crash(w, r); /* a failed fsync stops the node */
+			break;
+		}
+		if (rc != SIM_OK) {
+			fail(w, "disk complete", rc);
+			break;
+		}
+		if (r->crash_after_persist) {
+			crash(w, r); /* persisted, and nothing sent */
+			break;
+		}
+		release_durable(w, r, e->aux);
+		struct ph_event ev = {.type = PH_EV_DURABLE};
+		ev.durable.persist_id = e->aux;
+		step(w, r, &ev);
+		break;
+	}
+	case EV_CLIENT_GO:
+		if (c)
+			client_go(w, c);
+		break;
+	case EV_CLIENT_TIMEOUT:
+		if (c && c->busy && e->aux == c->timeout_gen)
+			client_timeout(w, c);
+		break;
+	case EV_CLIENT_RESEND:
+		if (c && c->busy && e->aux == c->timeout_gen)
+			client_send(w, c);
+		break;
+	}
+}
+
+int sim_world_step(struct sim_world *w)
+{
+	if (w->chk.violations)
+		return SIM_EVIOLATION;
+	struct sim_event e;
+	int rc = sim_queue_pop(&w->q, &e);
+	if (rc)
+		return rc;
+	w->now = e.at;
+	w->stats.events++;
+	if (w->cfg.trace)
+		fprintf(stderr, "t=%" PRIu64 " ev %d actor %u from %u aux %" PRIu64 "\n", e.at, e.kind,
+			e.actor, e.from, e.aux);
+	handle(w, &e);
+	free(e.data);
+	return w->chk.violations ? SIM_EVIOLATION : SIM_OK;
+}
+
+int sim_world_run_until(struct sim_world *w, sim_time t)
+{
+	for (;;) {
+		if (w->chk.violations)
+			return SIM_EVIOLATION;
+		const struct sim_event *e = sim_queue_peek(&w->q);
+		if (!e || e->at > t)
+			break;
+		int rc = sim_world_step(w);
+		if (rc)
+			return rc;
+	}
+	if (w->now < t)
+		w->now = t;
+	return SIM_OK;
+}
+
+int sim_world_run_for(struct sim_world *w, sim_time dt)
+{
+	return sim_world_run_until(w, w->now + dt);
+}
+
+sim_time sim_world_now(const struct sim_world *w)
+{
+	return w->now;
+}
+
+struct sim_world *sim_world_new(const struct sim_world_cfg *cfg)
+{
+	if (cfg->replicas < PH_JURY_MIN || cfg->replicas > PH_JURY_MAX || cfg->clients < 0 ||
+	    cfg->clients > SIM_MAX_CLIENTS || cfg->keys < 1 || cfg->keys > 8) {
+		fprintf(stderr, "sim_world_new: config out of range\n");
+		return NULL;
+	}
+	struct sim_world *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->cfg = *cfg;
+	w->n = cfg->replicas;
+	w->nclients = cfg->clients;
+	sim_rng_seed(&w->rng, cfg->seed);
+	sim_queue_init(&w->q);
+	sim_net_init(&w->net, &cfg->net, peek_type);
+	sim_history_init(&w->hist);
+	ph_node_id ids[SIM_MAX_REPLICAS];
+	for (int i = 0; i < w->n; i++)
+		ids[i] = (ph_node_id)(i + 1);
+	sim_check_init(&w->chk, ids, w->n);
+	struct sim_disk_cfg dc = cfg->disk;
+	dc.truncate_kind = PH_REC_TRUNCATE;
+	dc.truncate_targets[0] = PH_REC_ACCEPT;
+	dc.truncate_targets[1] = PH_REC_CHOSEN;
+	for (int i = 0; i < w->n; i++) {
+		struct replica *r = &w->r[i];
+		r->id = (ph_node_id)(i + 1);
+		sim_disk_init(&r->disk, &dc);
+		int64_t skew = cfg->clock_skew_ppm
+				       ? (int64_t)sim_rng_below(&w->rng, (uint64_t)(2 * cfg->clock_skew_ppm + 1)) -
+						 cfg->clock_skew_ppm
+				       : 0;
+		/* Local clocks start at different readings: nothing may assume
+		 * they agree. */
+		sim_clock_init(&r->clock, 0, SIM_S * (uint64_t)(i + 1) + sim_rng_below(&w->rng, SIM_MS), skew);
+	}
+	for (int i = 0; i < w->nclients; i++) {
+		struct client *c = &w->c[i];
+		c->actor = SIM_CLIENT_BASE + (uint32_t)i;
+		c->eng_id = (uint64_t)i + 1;
+		c->process = (uint64_t)i;
+		c->target = (ph_node_id)(i % w->n) + 1;
+		push(w, sim_rng_range(&w->rng, 0, 50 * SIM_MS), EV_CLIENT_GO, c->actor, 0, 0, NULL, 0);
+	}
+	for (int i = 0; i < w->n; i++)
+		if (start(w, &w->r[i], false) != SIM_OK) {
+			fprintf(stderr, "sim_world_new: %s\n", w->chk.violation);
+			sim_world_free(w);
+			return NULL;
+		}
+	return w;
+}
+
+void sim_world_free(struct sim_world *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < w->n; i++) {
+		struct replica *r = &w->r[i];
+		ph_cell_free(r->cell);
+		for (size_t j = 0; j < r->nheld; j++)
+			free_held(&r->held[j]);
+		free(r->held);
+		sim_disk_close(&r->disk);
+	}
+	sim_queue_close(&w->q);
+	sim_history_close(&w->hist);
+	sim_check_close(&w->chk);
+	free(w);
+}
+
+/* --------------------------------------------------------------- faults */
+
+int sim_world_partition(struct sim_world *w, const char *name, const uint32_t *nodes, int n,
+			enum sim_part_mode mode)
+{
+	return sim_net_partition(&w->net, name, nodes, n, mode);
+}
+
+int sim_world_heal(struct sim_world *w, const char *name)
+{
+	return sim_net_heal(&w->net, name);
+}
+
+void sim_world_heal_all(struct sim_world *w)
+{
+	sim_net_heal_all(&w->net);
+}
+
+int sim_world_match(struct sim_world *w, const struct sim_matcher *m)
+{
+	return sim_net_match(&w->net, m);
+}
+
+int sim_world_unmatch(struct sim_world *w, int id)
+{
+	return sim_net_unmatch(&w->net, id);
+}
+
+int sim_world_set_link(struct sim_world *w, uint32_t from, uint32_t to,
+		       const struct sim_link_cfg *cfg)
+{
+	return sim_net_set_link(&w->net, from, to, cfg);
+}
+
+void sim_world_set_net(struct sim_world *w, const struct sim_link_cfg *cfg)
+{
+	w->net.dflt = *cfg;
+}
+
+int sim_world_crash(struct sim_world *w, ph_node_id node)
+{
+	struct replica *r = replica(w, node);
+	if (!r)
+		return SIM_EINVAL;
+	crash(w, r);
+	return SIM_OK;
+}
+
+int sim_world_restart(struct sim_world *w, ph_node_id node)
+{
+	struct replica *r = replica(w, node);
+	if (!r || r->up)
+		return SIM_EINVAL;
+	w->stats.restarts++;
+	int rc = start(w, r, true);
+	return rc ? rc : (w->chk.violations ? SIM_EVIOLATION : SIM_OK);
+}
+
+int sim_world_crash_after_persist(struct sim_world *w, ph_node_id node)
+{
+	struct replica *r = replica(w, node);
+	if (!r)
+		return SIM_EINVAL;
+	r->crash_after_persist = true;
+	return SIM_OK;
+}
+
+int sim_world_set_disk(struct sim_world *w, ph_node_id node, const struct sim_disk_cfg *cfg)
+{
+	struct replica *r = replica(w, node);
+	if (!r)
+		return SIM_EINVAL;
+	int tk = r->disk.cfg.truncate_kind, t0 = r->disk.cfg.truncate_targets[0],
+	    t1 = r->disk.cfg.truncate_targets[1];
+	r->disk.cfg = *cfg;
+	r->disk.cfg.truncate_kind = tk;
+	r->disk.cfg.truncate_targets[0] = t0;
+	r->disk.cfg.truncate_targets[1] = t1;
+	return SIM_OK;
+}
+
+int sim_world_clock_jump(struct sim_world *w, ph_node_id node, int64_t delta)
+{
+	struct replica *r = replica(w, node);
+	if (!r)
+		return SIM_EINVAL;
+	sim_clock_jump(&r->clock, w->now, delta);
+	if (r->up) {
+		/* The replica notices at its next event; wake it now so a forward
+		 * jump fires its timers, as a real timer wheel would. */
+		struct ph_event ev = {.type = PH_EV_TICK};
+		step(w, r, &ev);
+	}
+	return w->chk.violations ? SIM_EVIOLATION : SIM_OK;
+}
+
+int sim_world_clock_rate(struct sim_world *w, ph_node_id node, int64_t rate_ppm)
+{
+	struct replica *r = replica(w, node);
+	if (!r)
+		return SIM_EINVAL;
+	sim_clock_set_rate(&r->clock, w->now, rate_ppm);
+	return SIM_OK;
+}
+
+bool sim_world_is_up(const struct sim_world *w, ph_node_id node)
+{
+	return node >= 1 && node <= (ph_node_id)w->n && w->r[node - 1].up;
+}
+
+ph_node_id sim_world_leader(const struct sim_world *w)
+{
+	ph_node_id best = 0;
+	struct ph_ballot bb = {0, 0};
+	for (int i = 0; i < w->n; i++) {
+		if (!w->r[i].up)
+			continue;
+		struct ph_cell_status st;
+		ph_cell_status(w->r[i].cell, &st);
+		if (st.role == PH_ROLE_LEADER && (best == 0 || ph_ballot_cmp(st.ballot, bb) > 0)) {
+			best = w->r[i].id;
+			bb = st.ballot;
+		}
+	}
+	return best;
+}
+
+int sim_world_status(const struct sim_world *w, ph_node_id node, struct ph_cell_status *out)
+{
+	if (!sim_world_is_up(w, node))
+		return SIM_EINVAL;
+	ph_cell_status(w->r[node - 1].cell, out);
+	return SIM_OK;
+}
+
+bool sim_world_clients_done(const struct sim_world *w)
+{
+	for (int i = 0; i < w->nclients; i++)
+		if (w->c[i].done_ops < w->cfg.ops_per_client)
+			return false;
+	return true;
+}
+
+const char *sim_world_violation(const struct sim_world *w)
+{
+	return w->chk.violations ? w->chk.violation : NULL;
+}
+
+const struct sim_world_stats *sim_world_stats(const struct sim_world *w)
+{
+	((struct sim_world *)w)->stats.transitions_committed = w->chk.committed;
+	return &w->stats;
+}
+
+const struct sim_history *sim_world_history(const struct sim_world *w)
+{
+	return &w->hist;
+}
+
+const struct sim_net_stats *sim_world_net_stats(const struct sim_world *w)
+{
+	return &w->net.stats;
+}
+
+/* Register-per-key check of the history for the ops whose effect is
+ * certain, used until (and besides) the reports/ checker: every ok read
+ * returns a value that some write / cas / incr could have produced. This is
+ * a necessary condition of linearizability, not the full check. */
+static int check_reads(struct sim_world *w)
+{
+	for (size_t i = 0; i < w->hist.n; i++) {
+		const struct sim_op *o = &w->hist.ops[i];
+		if (o->type != SIM_OP_OK || o->f != SIM_F_READ || !o->has_value)
+			continue;
+		bool possible = false;
+		int64_t incrs = 0;
+		for (size_t j = 0; j < w->hist.n && !possible; j++) {
+			const struct sim_op *p = &w->hist.ops[j];
+			if (p->type != SIM_OP_INVOKE || strcmp(p->key, o->key) != 0)
+				continue;
+			if ((p->f == SIM_F_WRITE || p->f == SIM_F_CAS) && p->value <= o->value)
+				possible = true; /* a write plus some increments */
+			if (p->f == SIM_F_INCR)
+				incrs++;
+		}
+		if (!possible && o->value > incrs) {
+			snprintf(w->chk.violation, sizeof(w->chk.violation),
+				 "history: client %" PRIu64 " read %" PRId64 " from %s, which no write"
+				 " or increment could have produced", o->client, o->value, o->key);
+			w->chk.violations++;
+			return SIM_EVIOLATION;
+		}
+	}
+	return SIM_OK;
+}
+
+int sim_world_finish(struct sim_world *w)
+{
+	if (w->chk.violations)
+		return SIM_EVIOLATION;
+	sim_world_heal_all(w);
+	w->net.nmatch = 0;
+	for (int i = 0; i < w->n; i++)
+		if (!w->r[i].up) {
+			int rc = sim_world_restart(w, w->r[i].id);
+			if (rc)
+				return rc;
+		}
+	sim_time limit = w->now + 120 * SIM_S;
+	while (!sim_world_clients_done(w) && w->now < limit) {
+		int rc = sim_world_run_for(w, 100 * SIM_MS);
+		if (rc)
+			return rc;
+	}
+	int rc = sim_world_run_for(w, 1 * SIM_S);
+	if (rc)
+		return rc;
+	long bad = sim_history_wellformed(&w->hist);
+	if (bad >= 0) {
+		snprintf(w->chk.violation, sizeof(w->chk.violation),
+			 "history is not well formed at op %ld", bad);
+		w->chk.violations++;
+		return SIM_EVIOLATION;
+	}
+	return check_reads(w);
+}
