@@ -12,6 +12,10 @@
 
 #include "sim_world.h"
 
+#ifdef PH_SIM_WITH_REPORTS
+#include <reports.h>
+#endif
+
 enum ev_kind {
 	EV_DELIVER = 1,  /* peer message: data = bytes, from, actor = to */
 	EV_REQUEST,      /* client request to replica: data = txn, aux = seq */
@@ -979,6 +983,117 @@ static int check_reads(struct sim_world *w)
 	return SIM_OK;
 }
 
+#ifdef PH_SIM_WITH_REPORTS
+/* The history in the reports/ cell model: every client op is a one-key
+ * physalia transaction on cell "vol-0001". */
+static int to_rep(const struct sim_history *sh, struct rep_history *h)
+{
+	for (size_t i = 0; i < sh->n; i++) {
+		const struct sim_op *o = &sh->ops[i];
+		if (o->type != SIM_OP_INVOKE)
+			continue;
+		const struct sim_op *done = NULL;
+		for (size_t j = i + 1; j < sh->n && !done; j++)
+			if (sh->ops[j].process == o->process)
+				done = &sh->ops[j];
+		struct rep_cond cond = {.kind = REP_COND_EQUALS};
+		struct rep_txop op = {.key = rep_value_str(h, o->key)};
+		struct rep_value read = rep_value_nil();
+		struct rep_txn txn = {.ops = &op, .nops = 1};
+		switch (o->f) {
+		case SIM_F_READ:
+			op.kind = REP_TX_READ;
+			break;
+		case SIM_F_WRITE:
+			op.kind = REP_TX_PUT;
+			op.value = rep_value_int(h, o->value);
+			break;
+		case SIM_F_CAS:
+			op.kind = REP_TX_PUT;
+			op.value = rep_value_int(h, o->value);
+			cond.key = op.key;
+			cond.value = rep_value_int(h, o->expect);
+			txn.conds = &cond;
+			txn.nconds = 1;
+			break;
+		case SIM_F_INCR:
+			op.kind = REP_TX_INCR;
+			op.value = rep_value_int(h, o->value);
+			break;
+		}
+		struct rep_op r = {.process = (int64_t)o->process, .fn = REP_FN_TXN,
+				   .invoke_ns = (int64_t)o->time, .complete_ns = -1,
+				   .cell = rep_value_str(h, "vol-0001"), .outcome = REP_OUT_PENDING,
+				   .txn = &txn};
+		if (done) {
+			r.complete_ns = (int64_t)done->time;
+			r.outcome = done->type == SIM_OP_OK     ? REP_OUT_OK
+				    : done->type == SIM_OP_FAIL ? REP_OUT_FAIL
+								: REP_OUT_INFO;
+			if (done->type == SIM_OP_OK) {
+				txn.committed = done->committed;
+				if (done->committed && o->f == SIM_F_READ) {
+					if (done->has_value)
+						read = rep_value_int(h, done->value);
+					txn.reads = &read;
+				} else if (done->committed) {
+					txn.reads = &read;
+				}
+			}
+		}
+		int rc = rep_history_add(h, &r, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int check_linearizable(struct sim_world *w)
+{
+	struct rep_history h;
+	rep_history_init(&h);
+	int rc = to_rep(&w->hist, &h);
+	if (rc) {
+		rep_history_free(&h);
+		snprintf(w->chk.violation, sizeof(w->chk.violation), "history conversion: %s",
+			 rep_strerror(rc));
+		w->chk.violations++;
+		return SIM_EVIOLATION;
+	}
+	struct rep_budget b = {.seconds = 20, .threads = 1};
+	struct rep_check_result res;
+	rc = rep_check(&h, &b, &res);
+	if (rc) {
+		rep_history_free(&h);
+		snprintf(w->chk.violation, sizeof(w->chk.violation), "linearizability checker: %s",
+			 rep_strerror(rc));
+		w->chk.violations++;
+		return SIM_EVIOLATION;
+	}
+	w->stats.lin_checked++;
+	if (res.verdict == REP_UNKNOWN)
+		w->stats.lin_unknown++;
+	if (res.verdict == REP_NOT_LINEARIZABLE) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		if (f) {
+			rep_check_print(&h, &res, f);
+			fclose(f);
+		}
+		if (w->cfg.trace && buf)
+			fprintf(stderr, "%s\n", buf);
+		snprintf(w->chk.violation, sizeof(w->chk.violation),
+			 "history NOT linearizable (reports/ checker): %.480s", buf ? buf : "");
+		free(buf);
+		w->chk.violations++;
+	}
+	rep_check_result_free(&res);
+	rep_history_free(&h);
+	return w->chk.violations ? SIM_EVIOLATION : SIM_OK;
+}
+#endif
+
 int sim_world_finish(struct sim_world *w)
 {
 	if (w->chk.violations)
@@ -1007,5 +1122,10 @@ int sim_world_finish(struct sim_world *w)
 		w->chk.violations++;
 		return SIM_EVIOLATION;
 	}
-	return check_reads(w);
+	rc = check_reads(w);
+#ifdef PH_SIM_WITH_REPORTS
+	if (rc == SIM_OK)
+		rc = check_linearizable(w);
+#endif
+	return rc;
 }

@@ -55,6 +55,7 @@ void sim_world_cfg_init(struct sim_world_cfg *cfg);
 struct sim_world_stats {
 	uint64_t events, steps, transitions_committed, ops_ok, ops_fail, ops_info, crashes,
 		restarts;
+	uint64_t lin_checked, lin_unknown; /* histories given to the reports/ checker */
 };
 
 struct sim_world;
