@@ -19,6 +19,9 @@
 
 #define EX_MAX_REPLICAS 5
 #define EX_MAX_CLIENTS 3
+#define EX_MAX_EVENTS 512
+#define EX_MAX_DEPTH 256
+#define EX_MAX_DEPTH_PRE 128
 
 void ex_cfg_init(struct ex_cfg *c)
 {
@@ -29,6 +32,7 @@ void ex_cfg_init(struct ex_cfg *c)
 	c->max_crashes = 0;
 	c->max_dups = 0;
 	c->max_sends = 1;
+	c->reorder = -1;
 	c->por = true;
 }
 
@@ -42,6 +46,7 @@ enum ex_kind {
 	EX_CRASH = 'c',   /* a: replica */
 	EX_RESTART = 'r', /* a: replica; from its durable records */
 	EX_REQUEST = 'q', /* a: client, b: replica */
+	EX_DROP = 'x',    /* a: index in flight; the message is lost */
 };
 
 static uint32_t ev_make(int kind, unsigned a, unsigned b)
@@ -95,7 +100,7 @@ struct ex_world {
 	struct ex_rep r[EX_MAX_REPLICAS];
 	struct ex_msg *fl;
 	size_t nfl, capfl;
-	int timeouts, crashes, dups;
+	int timeouts, crashes, dups, losses;
 	int sends[EX_MAX_CLIENTS];
 	bool acked[EX_MAX_CLIENTS];
 	uint8_t txn[EX_MAX_CLIENTS][256];
@@ -375,8 +380,26 @@ static struct ex_world *world_new(const struct ex_cfg *cfg)
 	return w;
 }
 
-/* Applies one event; false when it is not enabled (replay of a bad path). */
+static bool apply1(struct ex_world *w, uint32_t e);
+
+/* Applies one event; false when it is not enabled (replay of a bad path).
+ * With eager disks, the batches it wrote complete as part of it. */
 static bool apply(struct ex_world *w, uint32_t e)
+{
+	if (!apply1(w, e))
+		return false;
+	for (bool more = w->cfg->eager_disk; more && !w->broken && !w->chk.violations;) {
+		more = false;
+		for (int i = 0; i < w->n; i++)
+			if (w->r[i].up && w->r[i].disk.npending) {
+				apply1(w, ev_make(EX_DISK, (unsigned)i, 0));
+				more = true;
+			}
+	}
+	return true;
+}
+
+static bool apply1(struct ex_world *w, uint32_t e)
 {
 	unsigned a = ev_a(e), b = ev_b(e);
 	switch (ev_kind(e)) {
@@ -403,6 +426,14 @@ static bool apply(struct ex_world *w, uint32_t e)
 			free(m.bytes);
 		return true;
 	}
+	case EX_DROP:
+		if (a >= w->nfl)
+			return false;
+		free(w->fl[a].bytes);
+		memmove(&w->fl[a], &w->fl[a + 1], (w->nfl - a - 1) * sizeof(*w->fl));
+		w->nfl--;
+		w->losses++;
+		return true;
 	case EX_DISK: {
 		if (a >= (unsigned)w->n || !w->r[a].up || !w->r[a].disk.npending)
 			return false;
@@ -486,7 +517,12 @@ static size_t enabled(const struct ex_world *w, uint32_t *out, size_t cap)
 			out[n] = (e); \
 		n++;                \
 	} while (0)
+	int ahead[EX_MAX_REPLICAS + 1] = {0}; /* older messages to the same node */
 	for (size_t k = 0; k < w->nfl; k++) {
+		uint32_t to = w->fl[k].to;
+		int pos = to <= EX_MAX_REPLICAS ? ahead[to]++ : 0;
+		if (w->cfg->reorder >= 0 && pos > w->cfg->reorder)
+			continue;
 		bool seen = false;
 		for (size_t j = 0; j < k && !seen; j++)
 			seen = w->fl[j].h == w->fl[k].h && w->fl[j].to == w->fl[k].to;
@@ -495,6 +531,8 @@ static size_t enabled(const struct ex_world *w, uint32_t *out, size_t cap)
 		ADD(ev_make(EX_DELIVER, (unsigned)k, 0));
 		if (w->dups < w->cfg->max_dups)
 			ADD(ev_make(EX_DUP, (unsigned)k, 0));
+		if (w->cfg->reorder >= 0 && w->losses < w->cfg->max_losses)
+			ADD(ev_make(EX_DROP, (unsigned)k, 0));
 	}
 	for (int i = 0; i < w->n; i++) {
 		const struct ex_rep *r = &w->r[i];
@@ -525,6 +563,7 @@ static int ev_owner(const struct ex_world *w, uint32_t e, bool *budget)
 	case EX_DELIVER:
 		return (int)w->fl[ev_a(e)].to - 1;
 	case EX_DUP:
+	case EX_DROP:
 		*budget = true;
 		return (int)w->fl[ev_a(e)].to - 1;
 	case EX_TIMEOUT:
@@ -542,7 +581,7 @@ static int ev_owner(const struct ex_world *w, uint32_t e, bool *budget)
  * sleep sets. */
 static uint64_t ev_ident(const struct ex_world *w, uint32_t e)
 {
-	if (ev_kind(e) == EX_DELIVER || ev_kind(e) == EX_DUP)
+	if (ev_kind(e) == EX_DELIVER || ev_kind(e) == EX_DUP || ev_kind(e) == EX_DROP)
 		return mix64(w->fl[ev_a(e)].h ^ (uint64_t)ev_kind(e) << 56);
 	return mix64((uint64_t)e * 0x9e3779b97f4a7c15ull + 1);
 }
@@ -579,11 +618,21 @@ static uint64_t state_hash(const struct ex_world *w)
 		}
 		h = fnv(h, &held, sizeof(held));
 	}
-	uint64_t fl = 0; /* a multiset: order does not matter */
-	for (size_t k = 0; k < w->nfl; k++)
-		fl += mix64(w->fl[k].h);
-	h = fnv(h, &fl, sizeof(fl));
-	int budget[4] = {w->timeouts, w->crashes, w->dups, 0};
+	if (w->cfg->reorder < 0) {
+		uint64_t fl = 0; /* a multiset: order does not matter */
+		for (size_t k = 0; k < w->nfl; k++)
+			fl += mix64(w->fl[k].h);
+		h = fnv(h, &fl, sizeof(fl));
+	} else {
+		/* Bounded reordering: the order towards each node matters. */
+		for (uint32_t to = 1; to <= (uint32_t)w->n; to++) {
+			for (size_t k = 0; k < w->nfl; k++)
+				if (w->fl[k].to == to)
+					h = fnv(h, &w->fl[k].h, sizeof(w->fl[k].h));
+			h = fnv(h, "/", 1);
+		}
+	}
+	int budget[4] = {w->timeouts, w->crashes, w->dups, w->losses};
 	h = fnv(h, budget, sizeof(budget));
 	h = fnv(h, w->sends, sizeof(w->sends));
 	h = fnv(h, w->acked, sizeof(w->acked));
@@ -596,7 +645,7 @@ static void ev_text(uint32_t e, char *buf, size_t size)
 {
 	if (ev_kind(e) == EX_REQUEST)
 		snprintf(buf, size, "q%u@%u", ev_a(e), ev_b(e) + 1);
-	else if (ev_kind(e) == EX_DELIVER || ev_kind(e) == EX_DUP)
+	else if (ev_kind(e) == EX_DELIVER || ev_kind(e) == EX_DUP || ev_kind(e) == EX_DROP)
 		snprintf(buf, size, "%c%u", ev_kind(e), ev_a(e));
 	else
 		snprintf(buf, size, "%c%u", ev_kind(e), ev_a(e) + 1);
@@ -606,9 +655,11 @@ static void ev_describe(const struct ex_world *w, uint32_t e, char *buf, size_t 
 {
 	switch (ev_kind(e)) {
 	case EX_DELIVER:
-	case EX_DUP: {
+	case EX_DUP:
+	case EX_DROP: {
 		const struct ex_msg *m = &w->fl[ev_a(e)];
-		snprintf(buf, size, "%s %s %u -> %u", ev_kind(e) == EX_DUP ? "duplicate" : "deliver",
+		snprintf(buf, size, "%s %s %u -> %u",
+			 ev_kind(e) == EX_DUP ? "duplicate" : ev_kind(e) == EX_DROP ? "lose" : "deliver",
 			 ph_msg_type_name(ph_msg_peek_type(m->bytes, m->len)), m->from, m->to);
 		break;
 	}
@@ -656,7 +707,7 @@ static int parse_event(const char *tok, size_t len, uint32_t *out)
 	}
 	if (*end)
 		return -1;
-	if (k == EX_DELIVER || k == EX_DUP) {
+	if (k == EX_DELIVER || k == EX_DUP || k == EX_DROP) {
 		*out = ev_make(k, (unsigned)a, 0);
 		return 0;
 	}
@@ -697,10 +748,50 @@ static int path_of(const struct search *s, uint32_t idx, uint32_t *path, int cap
 	return d;
 }
 
+static int parse_seq(const char *seq, uint32_t *out, int cap, int *n)
+{
+	int k = 0;
+	const char *p = seq;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		size_t len = strcspn(p, " ,");
+		if (k == cap || parse_event(p, len, &out[k]))
+			return -1;
+		k++;
+		p += len;
+	}
+	*n = k;
+	return 0;
+}
+
+/* The scenario's start: the initial world, then the prefix; budgets count
+ * from here. */
+static struct ex_world *root(const struct ex_cfg *cfg, const uint32_t *pre, int npre)
+{
+	struct ex_world *w = world_new(cfg);
+	if (!w)
+		return NULL;
+	for (int k = 0; k < npre && !w->broken && !w->chk.violations; k++)
+		if (!apply(w, pre[k])) {
+			broke(w, "the prefix names an event that is not enabled", PH_EINVAL);
+			break;
+		}
+	w->timeouts = w->crashes = w->dups = w->losses = 0;
+	memset(w->sends, 0, sizeof(w->sends));
+	return w;
+}
+
+/* The parsed prefix of the search under way (one search at a time). */
+static uint32_t g_pre[EX_MAX_DEPTH_PRE];
+static int g_npre;
+
 static struct ex_world *replay(const struct ex_cfg *cfg, const uint32_t *path, int d,
 			       uint64_t *steps)
 {
-	struct ex_world *w = world_new(cfg);
+	struct ex_world *w = root(cfg, g_pre, g_npre);
 	if (!w)
 		return NULL;
 	for (int k = 0; k < d && !w->broken && !w->chk.violations; k++)
@@ -717,9 +808,9 @@ static void seq_text(const uint32_t *path, int d, char *buf, size_t size)
 {
 	size_t used = 0;
 	buf[0] = 0;
-	for (int k = 0; k < d && used + 16 < size; k++) {
+	for (int k = 0; k < g_npre + d && used + 16 < size; k++) {
 		char t[16];
-		ev_text(path[k], t, sizeof(t));
+		ev_text(k < g_npre ? g_pre[k] : path[k - g_npre], t, sizeof(t));
 		used += (size_t)snprintf(buf + used, size - used, "%s%s", k ? " " : "", t);
 	}
 }
@@ -766,8 +857,6 @@ static bool in_set(const uint64_t *set, size_t n, uint64_t x)
 	return false;
 }
 
-#define EX_MAX_EVENTS 512
-#define EX_MAX_DEPTH 256
 
 int ex_explore(const struct ex_cfg *cfg, struct ex_result *res, FILE *log)
 {
@@ -779,10 +868,15 @@ int ex_explore(const struct ex_cfg *cfg, struct ex_result *res, FILE *log)
 	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	g_npre = 0;
+	if (cfg->prefix && parse_seq(cfg->prefix, g_pre, EX_MAX_DEPTH_PRE, &g_npre)) {
+		fprintf(stderr, "explore: the prefix '%s' does not parse\n", cfg->prefix);
+		return -1;
+	}
 	struct search s = {0};
 	sim_map_init(&s.seen);
 	int ret = 0;
-	struct ex_world *w0 = world_new(cfg);
+	struct ex_world *w0 = root(cfg, g_pre, g_npre);
 	if (!w0 || w0->broken) {
 		fprintf(stderr, "explore: initial world: %s\n", w0 ? w0->broke : "out of memory");
 		if (w0)
@@ -867,7 +961,7 @@ int ex_explore(const struct ex_cfg *cfg, struct ex_result *res, FILE *log)
 				res->violated = true;
 				snprintf(res->violation, sizeof(res->violation), "%s", w->chk.violation);
 				seq_text(path, d + 1, res->sequence, sizeof(res->sequence));
-				res->seq_len = d + 1;
+				res->seq_len = g_npre + d + 1;
 				if (d + 1 > res->depth)
 					res->depth = d + 1;
 				break;
@@ -982,7 +1076,8 @@ int ex_replay(const struct ex_cfg *cfg, const char *seq, FILE *out, bool *violat
 		}
 		char desc[160];
 		bool ok = true;
-		if ((ev_kind(e) == EX_DELIVER || ev_kind(e) == EX_DUP) && ev_a(e) >= w->nfl)
+		if ((ev_kind(e) == EX_DELIVER || ev_kind(e) == EX_DUP || ev_kind(e) == EX_DROP) &&
+		    ev_a(e) >= w->nfl)
 			ok = false;
 		if (ok)
 			ev_describe(w, e, desc, sizeof(desc));
@@ -999,6 +1094,25 @@ int ex_replay(const struct ex_cfg *cfg, const char *seq, FILE *out, bool *violat
 	if (w->broken) {
 		fprintf(stderr, "explore: replay: %s\n", w->broke);
 		ret = -1;
+	}
+	if (out) {
+		/* Where the sequence leaves the cell: roles and what is in flight. */
+		for (int i = 0; i < w->n; i++) {
+			if (!w->r[i].up) {
+				fprintf(out, "     node %d: down\n", i + 1);
+				continue;
+			}
+			struct ph_cell_status st;
+			ph_cell_status(w->r[i].cell, &st);
+			fprintf(out, "     node %d: role %d promised (%" PRIu64 ",%u) chosen %" PRIu64
+				" applied %" PRIu64 ", %zu batches pending, %zu held\n", i + 1, st.role,
+				st.promised.round, st.promised.node, st.chosen, st.applied,
+				w->r[i].disk.npending, w->r[i].nheld);
+		}
+		for (size_t m = 0; m < w->nfl; m++)
+			fprintf(out, "     in flight d%zu: %s %u -> %u\n", m,
+				ph_msg_type_name(ph_msg_peek_type(w->fl[m].bytes, w->fl[m].len)),
+				w->fl[m].from, w->fl[m].to);
 	}
 	*violated = w->chk.violations > 0;
 	if (violation && vsize)

@@ -28,10 +28,25 @@ struct ex_cfg {
 	int max_dups;      /* duplicate deliveries */
 	int max_sends;     /* sends of each client's request (1 = no retry) */
 	int max_depth;     /* 0: no bound */
+	/* Reordering and loss.  reorder < 0: every order, and a message never
+	 * delivered is a lost one (every subset of losses).  reorder = K >= 0:
+	 * a replica may receive any of the K+1 oldest messages addressed to it,
+	 * and at most max_losses of those are dropped explicitly; the space is
+	 * then far smaller (K = 0: FIFO links with losses). */
+	int reorder;
+	int max_losses;
+	/* Eager disks: every batch becomes durable right after the event that
+	 * wrote it (no interleaving of disk completions; crashes then happen
+	 * only between events, with everything written durable). */
+	bool eager_disk;
 	uint64_t max_states; /* 0: no bound */
 	bool por;          /* sleep-set partial-order reduction */
 	int planted_bug;
 	bool verbose;
+	/* Events (the --replay syntax) that lead to the scenario's start, e.g.
+	 * "t1 k1 d0 k2 d1": node 1 elected. Replayed before the search; the
+	 * bounds above count only events after it. NULL: the initial world. */
+	const char *prefix;
 };
 void ex_cfg_init(struct ex_cfg *c);
 

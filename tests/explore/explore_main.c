@@ -1,8 +1,10 @@
 /* physalia-explore: exhaustive exploration of a small cell (explore.h).
  *
  *   physalia-explore [--replicas 3|5] [--clients C] [--timeouts T] [--crashes K]
- *                    [--dups D] [--sends S] [--depth N] [--max-states N]
- *                    [--no-por] [--planted BUG] [--replay "SEQ"] [--verbose]
+ *                    [--dups D] [--sends S] [--reorder all|K] [--losses L]
+ *                    [--depth N] [--max-states N] [--eager-disk]
+ *                    [--no-por] [--planted BUG] [--prefix "SEQ"] [--replay "SEQ"]
+ *                    [--verbose]
  *
  * Exit status: 0 no violation (exhausted or not), 1 a violation, 2 usage or
  * harness error. */
@@ -17,8 +19,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: physalia-explore [--replicas 3|5] [--clients C] [--timeouts T] [--crashes K]\n"
-		"                        [--dups D] [--sends S] [--depth N] [--max-states N] [--no-por]\n"
-		"                        [--planted BUG] [--replay \"SEQ\"] [--verbose]\n");
+		"                        [--dups D] [--sends S] [--reorder all|K] [--losses L] [--depth N]\n"
+		"                        [--max-states N] [--eager-disk] [--no-por]\n"
+		"                        [--planted BUG] [--prefix \"SEQ\"] [--replay \"SEQ\"] [--verbose]\n");
 }
 
 static int num(const char *opt, const char *s, unsigned long long max, unsigned long long *out)
@@ -39,12 +42,12 @@ static int num(const char *opt, const char *s, unsigned long long max, unsigned 
 
 static void print_cmd(const struct ex_cfg *c, const char *seq)
 {
-	printf("physalia-explore%s --replicas %d --clients %d --timeouts %d --crashes %d --dups %d"
-	       " --sends %d",
-	       c->planted_bug ? "-planted" : "", c->replicas, c->clients, c->max_timeouts,
-	       c->max_crashes, c->max_dups, c->max_sends);
+	printf("physalia-explore%s --replicas %d --clients %d",
+	       c->planted_bug ? "-planted" : "", c->replicas, c->clients);
 	if (c->planted_bug)
 		printf(" --planted %d", c->planted_bug);
+	if (c->eager_disk)
+		printf(" --eager-disk");
 	if (seq)
 		printf(" --replay \"%s\"", seq);
 	printf("\n");
@@ -72,6 +75,8 @@ int main(int argc, char **argv)
 			field = &c.max_dups, max = 100;
 		else if (strcmp(a, "--sends") == 0)
 			field = &c.max_sends, max = 100;
+		else if (strcmp(a, "--losses") == 0)
+			field = &c.max_losses, max = 100;
 		else if (strcmp(a, "--depth") == 0)
 			field = &c.max_depth, max = 250;
 		else if (strcmp(a, "--planted") == 0)
@@ -90,10 +95,25 @@ int main(int argc, char **argv)
 			}
 			c.max_states = v;
 			i++;
+		} else if (strcmp(a, "--reorder") == 0) {
+			if (arg && strcmp(arg, "all") == 0) {
+				c.reorder = -1;
+			} else if (num(a, arg, 100, &v)) {
+				usage();
+				return 2;
+			} else {
+				c.reorder = (int)v;
+			}
+			i++;
+		} else if (strcmp(a, "--eager-disk") == 0) {
+			c.eager_disk = true;
 		} else if (strcmp(a, "--no-por") == 0) {
 			c.por = false;
 		} else if (strcmp(a, "--verbose") == 0) {
 			c.verbose = true;
+		} else if (strcmp(a, "--prefix") == 0 && arg) {
+			c.prefix = arg;
+			i++;
 		} else if (strcmp(a, "--replay") == 0 && arg) {
 			seq = arg;
 			i++;

@@ -115,7 +115,16 @@ static void check_transition(struct sim_checker *c, int i, const struct ph_trans
 	put(c, &c->log, t->slot, t->index, 0, h);
 	if (t->outcome == PH_OUT_COMMITTED)
 		c->committed++;
-	if (t->outcome == PH_OUT_DUPLICATE)
+	/* Only a decided transition counts: committed, or ignored after its
+	 * conditions and writes were evaluated. Refusals without evaluation
+	 * (stale seq, expired session, feature level, malformed) and DUPLICATE
+	 * answers have no effect and may repeat. */
+	bool decided = t->outcome == PH_OUT_COMMITTED ||
+		       (t->outcome == PH_OUT_IGNORED &&
+			(t->reason == PH_R_CONDITION || t->reason == PH_R_TYPE ||
+			 t->reason == PH_R_CELL_FULL || t->reason == PH_R_INT_TOO_BIG ||
+			 t->reason == PH_R_RESULT_TOO_BIG));
+	if (!decided)
 		return;
 	uint64_t *at = sim_map_get(&c->by_req, t->client, t->seq, 0);
 	if (at && *at != pos)

@@ -22,8 +22,8 @@
  *  prefixes agree       every replica's applied transitions at (slot, index)
  *                       are identical, and the applied state (snapshot
  *                       encoding) at a given applied prefix is identical.
- *  applied once         a (client, seq) is applied (not as DUPLICATE) at
- *                       most once in the log.
+ *  applied once         a (client, seq) is decided (committed, or ignored
+ *                       after evaluation) at most once in the log.
  *  no ack lost          a committed write acknowledged to a client is in the
  *                       log (and so, by prefix agreement, stays there).
  *

@@ -30,7 +30,9 @@ enum ev_kind {
 struct reply_msg {
 	uint64_t client, seq;
 	int status, reason;
-	ph_node_id hint;
+	ph_node_id hint, node;
+	int n_reads; /* -1: no result, or it did not decode */
+	bool null_result; /* result_len > 0 but result NULL */
 	bool read_present;
 	int64_t read_value;
 };
@@ -272,11 +274,14 @@ static void reply_msg_of(const struct ph_reply *rp, struct reply_msg *out)
 	out->status = rp->status;
 	out->reason = rp->reason;
 	out->hint = rp->leader_hint;
+	out->n_reads = -1;
+	out->null_result = !rp->result && rp->result_len > 0;
 	if (!rp->result || (rp->status != PH_ST_COMMITTED && rp->status != PH_ST_IGNORED))
 		return;
 	struct ph_result *res;
 	if (ph_result_decode(rp->result, rp->result_len, NULL, &res) != 0)
 		return;
+	out->n_reads = (int)ph_result_n_reads(res);
 	if (ph_result_n_reads(res) > 0) {
 		const uint8_t *k;
 		size_t kl;
@@ -345,6 +350,7 @@ static void carry_out(struct sim_world *w, struct replica *r, const struct ph_up
 		h.raw.result = NULL;
 		h.raw.result_len = 0;
 		reply_msg_of(rp, &h.rep);
+		h.rep.node = r->id;
 		if (rp->after_durable && pending)
 			hold(w, r, &h);
 		else
@@ -379,6 +385,12 @@ static void step(struct sim_world *w, struct replica *r, struct ph_event *ev)
 	if (w->cfg.trace)
 		fprintf(stderr, "  node %u: %zu records, %zu msgs, %zu replies, %zu transitions, wake %" PRIu64 "\n",
 			r->id, u.n_records, u.n_messages, u.n_replies, u.n_transitions, u.wake);
+	if (w->cfg.trace)
+		for (size_t k = 0; k < u.n_transitions; k++)
+			fprintf(stderr, "  node %u applies slot %" PRIu64 " index %u: client %" PRIu64
+				" seq %" PRIu64 " outcome %d reason %d\n", r->id, u.transitions[k].slot,
+				u.transitions[k].index, u.transitions[k].client, u.transitions[k].seq,
+				u.transitions[k].outcome, u.transitions[k].reason);
 	carry_out(w, r, &u);
 }
 
@@ -548,6 +560,10 @@ static void client_go(struct sim_world *w, struct client *c)
 
 static void client_reply(struct sim_world *w, struct client *c, const struct reply_msg *m)
 {
+	if (w->cfg.trace)
+		fprintf(stderr, "  client %" PRIu64 " reply seq %" PRIu64 " status %d reason %d present %d"
+			" value %" PRId64 "\n", c->eng_id, m->seq, m->status, m->reason, m->read_present,
+			m->read_value);
 	if (!c->busy || m->seq != c->seq)
 		return; /* a late answer to an op already completed */
 	switch (m->status) {
@@ -558,6 +574,17 @@ static void client_reply(struct sim_world *w, struct client *c, const struct rep
 			return;
 		}
 		c->op.committed = m->status == PH_ST_COMMITTED;
+		if (c->op.f == SIM_F_READ && m->n_reads < 1) {
+			/* engine.h: a committed or ignored reply's result holds the
+			 * reads; without them the client cannot know what it read. */
+			if (w->chk.violations++ == 0)
+				snprintf(w->chk.violation, sizeof(w->chk.violation),
+					 "node %u answered client %" PRIu64 " seq %" PRIu64 " (a read) with"
+					 " status %d and %s", m->node, c->eng_id, c->seq, m->status,
+					 m->null_result ? "result NULL but result_len > 0"
+					 : m->n_reads < 0 ? "no decodable result" : "no reads in its result");
+			return;
+		}
 		if (c->op.f == SIM_F_READ) {
 			c->op.has_value = m->read_present;
 			c->op.value = m->read_value;
@@ -1115,6 +1142,8 @@ int sim_world_finish(struct sim_world *w)
 	int rc = sim_world_run_for(w, 1 * SIM_S);
 	if (rc)
 		return rc;
+	if (w->cfg.trace)
+		sim_history_print(&w->hist, stderr);
 	long bad = sim_history_wellformed(&w->hist);
 	if (bad >= 0) {
 		snprintf(w->chk.violation, sizeof(w->chk.violation),
