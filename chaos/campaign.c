@@ -605,6 +605,65 @@ static int top_pair(struct parser *p, const char *k, struct fy_node *kn, struct 
 		    k);
 }
 
+/* A campaign is text: YAML's printable characters in UTF-8 (YAML 1.2, 5.1)
+ * and no tabs, checked before libfyaml sees the bytes: libfyaml 0.7.12 loops
+ * forever on some invalid UTF-8 and double-frees after some tab sequences
+ * (both found by fuzzing topology's rack models, same library). */
+static int check_text(const char *name, const char *buf, size_t len, char *err, size_t errlen)
+{
+	static const uint32_t min_cp[4] = { 0, 0x80, 0x800, 0x10000 };
+	const unsigned char *s = (const unsigned char *)buf;
+	int line = 1, col = 1;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = s[i];
+		uint32_t cp, need;
+		if (c < 0x80)
+			cp = c, need = 0;
+		else if ((c & 0xE0) == 0xC0)
+			cp = c & 0x1F, need = 1;
+		else if ((c & 0xF0) == 0xE0)
+			cp = c & 0x0F, need = 2;
+		else if ((c & 0xF8) == 0xF0)
+			cp = c & 0x07, need = 3;
+		else
+			goto bad_utf8;
+		if (i + need >= len)
+			goto bad_utf8;
+		for (uint32_t k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				goto bad_utf8;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if (cp < min_cp[need] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			goto bad_utf8;
+		int printable = cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E) ||
+				cp == 0x85 || (cp >= 0xA0 && cp <= 0xFFFD && cp != 0xFEFF) ||
+				(cp == 0xFEFF && i == 0) || cp >= 0x10000;
+		if (cp == '\t') {
+			snprintf(err, errlen, "%s:%d:%d: tab character: indent and space with spaces",
+				 name, line, col);
+			return CHAOS_ESYNTAX;
+		}
+		if (!printable) {
+			snprintf(err, errlen, "%s:%d:%d: character U+%04X is not allowed in YAML", name,
+				 line, col, (unsigned)cp);
+			return CHAOS_ESYNTAX;
+		}
+		if (cp == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+		i += need + 1;
+		continue;
+bad_utf8:
+		snprintf(err, errlen, "%s:%d:%d: byte 0x%02X is not valid UTF-8", name, line, col, c);
+		return CHAOS_ESYNTAX;
+	}
+	return 0;
+}
+
 int chaos_campaign_parse(const char *name, const char *text, size_t len,
 			 struct chaos_campaign **out, char *err, size_t errlen)
 {
@@ -612,6 +671,8 @@ int chaos_campaign_parse(const char *name, const char *text, size_t len,
 	int rc = 0;
 	if (errlen > 0)
 		err[0] = '\0';
+	if (check_text(name, text, len, err, errlen) != 0)
+		return CHAOS_ESYNTAX;
 
 	struct chaos_campaign *c = malloc(sizeof *c);
 	if (c == NULL)

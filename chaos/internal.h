@@ -72,4 +72,9 @@ int chaos_netns_add(const char *name);
 /* Kills every process in /run/netns/NAME (SIGKILL) and removes it. */
 int chaos_netns_del(const char *name);
 
+struct rep_history;
+/* Parses one history line (modified in place) into h as a REP_FN_TXN op of
+ * client host `host`. Returns 0 or CHAOS_EINVAL (nothing added). */
+int chaos_history_line_parse(struct rep_history *h, const char *host, char *line);
+
 #endif

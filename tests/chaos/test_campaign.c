@@ -104,6 +104,9 @@ START_TEST(errors_name_line_and_column)
 	parse_err("- 1\n- 2\n", "a campaign must be a mapping");
 	parse_err("name: &x n\nrack_model: *x\n", "aliases");
 	parse_err("", "empty campaign");
+	parse_err("name: a\n\tcells: 3\n", "t.yaml:2:1: tab character");
+	parse_err("name: \xfe\n", "t.yaml:1:7: byte 0xFE is not valid UTF-8");
+	parse_err("name: a\x01\n", "t.yaml:1:8: character U+0001");
 }
 END_TEST
 
