@@ -159,8 +159,11 @@ struct sshcmd {
 	char *remote; /* malloc'ed "sh -c '...'" */
 };
 
-static int build_ssh(const struct vag_ssh *b, const char *dest, const char *script,
-		     struct sshcmd *c)
+/* mux: share the machine's master connection. Long-lived sessions
+ * (processes, engines) get their own connection: sshd allows only
+ * MaxSessions (default 10) sessions per connection. */
+static int build_ssh_mux(const struct vag_ssh *b, const char *dest, const char *script,
+			 struct sshcmd *c, int mux)
 {
 	int n = 0;
 	c->argv[n++] = "ssh";
@@ -182,8 +185,12 @@ static int build_ssh(const struct vag_ssh *b, const char *dest, const char *scri
 		c->argv[n++] = "StrictHostKeyChecking=yes";
 	}
 	snprintf(c->timeout, sizeof(c->timeout), "ConnectTimeout=%d", b->connect_timeout_s);
-	snprintf(c->control, sizeof(c->control), "ControlPath=%s/%%C", b->control_dir);
-	const char *fixed[] = { "-o", "BatchMode=yes", "-o", c->timeout, "-o", "ControlMaster=auto",
+	if (mux)
+		snprintf(c->control, sizeof(c->control), "ControlPath=%s/%%C", b->control_dir);
+	else
+		snprintf(c->control, sizeof(c->control), "ControlPath=none");
+	const char *fixed[] = { "-o", "BatchMode=yes", "-o", c->timeout, "-o",
+				mux ? "ControlMaster=auto" : "ControlMaster=no",
 				"-o", c->control, "-o", "ControlPersist=120", "-o", "LogLevel=ERROR",
 				/* A machine that stops answering is noticed in ~15 s. */
 				"-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
@@ -206,6 +213,12 @@ static int build_ssh(const struct vag_ssh *b, const char *dest, const char *scri
 	c->argv[n++] = r;
 	c->argv[n] = NULL;
 	return VAG_OK;
+}
+
+static int build_ssh(const struct vag_ssh *b, const char *dest, const char *script,
+		     struct sshcmd *c)
+{
+	return build_ssh_mux(b, dest, script, c, 1);
 }
 
 /* Runs script on dest. stdout into *out (may be NULL). Exit 255 is ssh's
@@ -276,7 +289,7 @@ int vag_ssh_spawn(struct vag_ssh *b, const char *dest, const char *const *argv, 
 	if (join_argv(argv, &script) != VAG_OK)
 		return VAG_ENOMEM;
 	struct sshcmd c = { 0 };
-	int rc = build_ssh(b, dest, script, &c);
+	int rc = build_ssh_mux(b, dest, script, &c, 0);
 	free(script);
 	if (rc != VAG_OK)
 		return rc;
@@ -601,7 +614,7 @@ static int engine_start(struct vag_ssh *b, const char *router, uint32_t dst, int
 		 "2>>'%s/impair.log'",
 		 b->remote_dir, b->impair_cmd, IMPAIR_QUEUE, b->remote_dir, b->remote_dir);
 	struct sshcmd c = { 0 };
-	if (build_ssh(b, router, script, &c) != VAG_OK)
+	if (build_ssh_mux(b, router, script, &c, 0) != VAG_OK)
 		return fail(err, errlen, VAG_ENOMEM, "out of memory");
 	int pin[2], pout[2];
 	if (pipe(pin) < 0) {

@@ -128,8 +128,6 @@ while IFS='|' read -r name nics args; do
 		KbdInteractiveAuthentication no
 		UsePAM no
 		StrictModes no
-		MaxSessions 64
-		MaxStartups 64
 	EOF
 	# ip netns exec gives sshd a private mount namespace: its own disk.
 	ip netns exec "$ns" sh -c "mount --bind '$dir/disk-$name' /var/lib/physalia-chaos &&
