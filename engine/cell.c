@@ -133,6 +133,112 @@ void ph_cell_free(struct ph_cell *c)
 	ph__free(&a, c);
 }
 
+/* Copies of src's arrays into c (c already a shallow copy with every
+ * pointer cleared); on failure c holds what was copied so far, freeable by
+ * ph_cell_free. */
+static int clone_deep(struct ph_cell *c, const struct ph_cell *src)
+{
+	int err = 0;
+	c->pkey = ph__memdup(&c->a, src->pkey, src->pkey_len, &err);
+	if (err == 0 && src->log_n > 0) {
+		c->log = ph__alloc(&c->a, src->log_n * sizeof *c->log);
+		if (c->log == NULL)
+			return PH_ENOMEM;
+		c->log_cap = src->log_n;
+		for (size_t i = 0; i < src->log_n && err == 0; i++) {
+			c->log[i] = src->log[i];
+			c->log[i].value = ph__memdup(&c->a, src->log[i].value, src->log[i].len, &err);
+			c->log_n = err == 0 ? i + 1 : i;
+		}
+	}
+	if (err == 0 && src->p1_n > 0) {
+		c->p1 = ph__alloc(&c->a, src->p1_n * sizeof *c->p1);
+		if (c->p1 == NULL)
+			return PH_ENOMEM;
+		c->p1_cap = src->p1_n;
+		for (size_t i = 0; i < src->p1_n && err == 0; i++) {
+			c->p1[i] = src->p1[i];
+			c->p1[i].value = ph__memdup(&c->a, src->p1[i].value, src->p1[i].len, &err);
+			c->p1_n = err == 0 ? i + 1 : i;
+		}
+	}
+	if (err == 0 && src->batch_len > 0) {
+		c->batch = ph__memdup(&c->a, src->batch, src->batch_len, &err);
+		c->batch_cap = err == 0 ? src->batch_len : 0;
+		c->batch_len = err == 0 ? src->batch_len : 0;
+	}
+	if (err == 0 && src->pend_n > 0) {
+		c->pend = ph__memdup(&c->a, src->pend, src->pend_n * sizeof *c->pend, &err);
+		c->pend_cap = c->pend_n = err == 0 ? src->pend_n : 0;
+	}
+	if (err == 0 && src->kv_n > 0) {
+		c->kv = ph__alloc(&c->a, src->kv_n * sizeof *c->kv);
+		if (c->kv == NULL)
+			return PH_ENOMEM;
+		c->kv_cap = src->kv_n;
+		for (size_t i = 0; i < src->kv_n && err == 0; i++) {
+			struct ph_kv *d = &c->kv[i];
+			memset(d, 0, sizeof *d);
+			d->klen = src->kv[i].klen;
+			d->key = ph__memdup(&c->a, src->kv[i].key, d->klen, &err);
+			if (err == 0 && (err = ph__val_copy(&c->a, &src->kv[i].v, &d->v)) != 0) {
+				ph__free(&c->a, d->key);
+				d->key = NULL;
+			}
+			c->kv_n = err == 0 ? i + 1 : i;
+		}
+	}
+	if (err == 0 && src->ses_n > 0) {
+		c->ses = ph__alloc(&c->a, src->ses_n * sizeof *c->ses);
+		if (c->ses == NULL)
+			return PH_ENOMEM;
+		c->ses_cap = src->ses_n;
+		for (size_t i = 0; i < src->ses_n && err == 0; i++) {
+			c->ses[i] = src->ses[i];
+			c->ses[i].result = ph__memdup(&c->a, src->ses[i].result, src->ses[i].rlen, &err);
+			c->ses_n = err == 0 ? i + 1 : i;
+		}
+	}
+	return err;
+}
+
+int ph_cell_clone(const struct ph_cell *src, const struct ph_allocator *alloc,
+		  struct ph_cell **out)
+{
+	if (src == NULL || out == NULL)
+		return PH_EINVAL;
+	if (src->keep_out)
+		return PH_ESTATE;
+	struct ph_allocator a;
+	ph__allocator_init(&a, alloc);
+	struct ph_cell *c = ph__alloc(&a, sizeof *c);
+	if (c == NULL)
+		return PH_ENOMEM;
+	*c = *src;
+	c->a = a;
+	c->pkey = NULL;
+	c->log = NULL;
+	c->log_n = c->log_cap = 0;
+	c->p1 = NULL;
+	c->p1_n = c->p1_cap = 0;
+	c->batch = NULL;
+	c->batch_len = c->batch_cap = 0;
+	c->pend = NULL;
+	c->pend_n = c->pend_cap = 0;
+	c->kv = NULL;
+	c->kv_n = c->kv_cap = 0;
+	c->ses = NULL;
+	c->ses_n = c->ses_cap = 0;
+	memset(&c->out, 0, sizeof c->out);
+	int err = clone_deep(c, src);
+	if (err != 0) {
+		ph_cell_free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
 /* ---- output ------------------------------------------------------------------ */
 
 static int arena_take(struct ph_cell *c, size_t n, size_t *off)

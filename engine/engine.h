@@ -427,6 +427,14 @@ struct ph_update {
  * dropped and counted, not an error: the step returns 0. */
 int ph_cell_step(struct ph_cell *cell, const struct ph_event *ev, struct ph_update *out);
 
+/* A deep copy of a replica (state, log, timers, generator: everything but
+ * the buffers of its last update), for explorers that branch on event
+ * orders. The copy uses alloc (NULL: libc) and steps exactly like the
+ * original would. PH_ESTATE when src holds queued output of a failed step,
+ * PH_ENOMEM. */
+int ph_cell_clone(const struct ph_cell *src, const struct ph_allocator *alloc,
+		  struct ph_cell **out);
+
 /* Give back memory an idle replica does not need: the buffers of the last
  * update (which must have been carried out: its pointers become invalid) and
  * slack in internal arrays. The node calls it for cells going cold; the

@@ -297,6 +297,38 @@ END_TEST
 START_TEST(sweep_install) { sweep(sc_install, "install"); }
 END_TEST
 
+/* Cloning a busy leader: every failure frees everything. */
+START_TEST(sweep_clone)
+{
+	countalloc_init(&ca);
+	struct ph_event ev;
+	struct ph_cell *src = sc_commit(&ev);
+	must(src, &ev);
+	struct countalloc ca2;
+	uint64_t n;
+	for (n = 1;; n++) {
+		countalloc_init(&ca2);
+		ca2.fail_at = n;
+		struct ph_cell *c = NULL;
+		int rc = ph_cell_clone(src, &ca2.hook, &c);
+		if (rc == 0) {
+			ck_assert(ph_cell_state_hash(c) == ph_cell_state_hash(src));
+			ph_cell_free(c);
+			ck_assert_uint_eq(ca2.live_blocks, 0);
+			if (ca2.failed == 0)
+				break;
+			continue;
+		}
+		ck_assert_int_eq(rc, PH_ENOMEM);
+		ck_assert_ptr_null(c);
+		ck_assert_uint_eq(ca2.live_blocks, 0);
+	}
+	printf("alloc sweep clone: %llu allocation points\n", (unsigned long long)(n - 1));
+	ck_assert_uint_gt(n, 5);
+	ph_cell_free(src);
+}
+END_TEST
+
 START_TEST(sweep_new_load_decode)
 {
 	/* records of a replica that learned 20 slots */
@@ -401,6 +433,7 @@ int main(void)
 	tcase_add_test(tc, sweep_catchup);
 	tcase_add_test(tc, sweep_install);
 	tcase_add_test(tc, sweep_new_load_decode);
+	tcase_add_test(tc, sweep_clone);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

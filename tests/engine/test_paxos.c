@@ -518,6 +518,60 @@ START_TEST(validation_and_errors)
 }
 END_TEST
 
+/* A clone steps exactly like its original. */
+START_TEST(clone_steps_alike)
+{
+	elect();
+	uint8_t tb[64];
+	struct ph_txn *t;
+	ph_txn_new(NULL, &t);
+	ph_txn_cond_absent(t, "x", 1);
+	ph_txn_put(t, "x", 1, &(struct ph_value){.type = PH_T_BOOL, .boolean = true});
+	size_t tl;
+	ph_txn_encode(t, tb, sizeof tb, &tl);
+	ph_txn_free(t);
+	struct ph_event ev = {.type = PH_EV_REQUEST, .now = now};
+	ev.request.client = 5;
+	ev.request.seq = 1;
+	ev.request.txn = tb;
+	ev.request.len = tl;
+	ev_step(&ev);
+	struct ph_msg a;
+	find(PH_MSG_ACCEPT, 0, &a);
+	struct ph_cell *twin;
+	ck_assert_int_eq(ph_cell_clone(cell, NULL, &twin), 0);
+	ck_assert(ph_cell_state_hash(twin) == ph_cell_state_hash(cell));
+	struct ph_msg m = msg(PH_MSG_ACCEPTED, a.ballot.round, 1, 0);
+	m.pkey = PKEY;
+	m.pkey_len = sizeof PKEY - 1;
+	static uint8_t w2[PH_MSG_MAX];
+	size_t len;
+	ck_assert_int_eq(ph_msg_encode(&m, w2, sizeof w2, &len), 0);
+	struct ph_event rv = {.type = PH_EV_RECEIVE, .now = now};
+	rv.receive.from = 3;
+	rv.receive.bytes = w2;
+	rv.receive.len = len;
+	struct ph_update u1, u2;
+	ck_assert_int_eq(ph_cell_step(cell, &rv, &u1), 0);
+	ck_assert_int_eq(ph_cell_step(twin, &rv, &u2), 0);
+	ck_assert_uint_eq(u1.n_messages, u2.n_messages);
+	ck_assert_uint_eq(u1.n_records, u2.n_records);
+	ck_assert_uint_eq(u1.n_replies, u2.n_replies);
+	ck_assert_uint_eq(u1.n_transitions, 1);
+	ck_assert_uint_eq(u2.n_transitions, 1);
+	ck_assert_uint_eq(u1.persist_id, u2.persist_id);
+	ck_assert_uint_eq(u1.wake, u2.wake);
+	for (size_t i = 0; i < u1.n_messages; i++)
+		ck_assert(u1.messages[i].len == u2.messages[i].len &&
+			  memcmp(u1.messages[i].bytes, u2.messages[i].bytes, u1.messages[i].len) == 0);
+	for (size_t i = 0; i < u1.n_records; i++)
+		ck_assert(u1.records[i].len == u2.records[i].len &&
+			  memcmp(u1.records[i].bytes, u2.records[i].bytes, u1.records[i].len) == 0);
+	ck_assert(ph_cell_state_hash(twin) == ph_cell_state_hash(cell));
+	ph_cell_free(twin);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("paxos");
@@ -531,6 +585,7 @@ int main(void)
 	tcase_add_test(tc, busy_when_full);
 	tcase_add_test(tc, restart_from_records);
 	tcase_add_test(tc, validation_and_errors);
+	tcase_add_test(tc, clone_steps_alike);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
