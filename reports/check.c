@@ -213,10 +213,21 @@ static int intern(struct pctx *c, const uint8_t *s, size_t n, uint32_t *id)
  * (*next set), 0 illegal, or a negative REP_E* / S_MEM. */
 static int step_slow(struct pctx *c, uint32_t st, uint32_t lop, uint32_t *next);
 
+/* The op of local index lop; for lop >= n a copy, stepped as info. */
+static const struct rep_op *local_op(const struct pctx *c, uint32_t lop, struct rep_op *copy)
+{
+	size_t n = c->p->n;
+	if (lop < n)
+		return &c->h->ops[c->p->ops[lop]];
+	*copy = c->h->ops[c->p->ops[lop - n]];
+	copy->outcome = REP_OUT_INFO;
+	return copy;
+}
+
 /* Grows the dense table to cover state st if the limit allows. */
 static int stab_cover(struct pctx *c, uint32_t st)
 {
-	size_t n = c->p->n ? c->p->n : 1;
+	size_t n = c->p->n ? 2 * c->p->n : 1;
 	uint32_t rows = c->stab_rows ? c->stab_rows : 16;
 	while (rows <= st)
 		rows *= 2;
@@ -236,7 +247,7 @@ static int stab_cover(struct pctx *c, uint32_t st)
 static inline int step(struct pctx *c, uint32_t st, uint32_t lop, uint32_t *next)
 {
 	if (st < c->stab_rows) {
-		int32_t v = c->stab[(size_t)st * c->p->n + lop];
+		int32_t v = c->stab[(size_t)st * 2 * c->p->n + lop];
 		if (v > 0) {
 			*next = (uint32_t)v - 1;
 			return 1;
@@ -250,15 +261,16 @@ static inline int step(struct pctx *c, uint32_t st, uint32_t lop, uint32_t *next
 	}
 	int rc = step_slow(c, st, lop, next);
 	if (rc >= 0 && rc <= 1 && st < c->stab_rows)
-		c->stab[(size_t)st * c->p->n + lop] = rc == 1 ? (int32_t)*next + 1 : 0;
+		c->stab[(size_t)st * 2 * c->p->n + lop] = rc == 1 ? (int32_t)*next + 1 : 0;
 	return rc;
 }
 
 static int step_slow(struct pctx *c, uint32_t st, uint32_t lop, uint32_t *next)
 {
+	struct rep_op as_info;
+	const struct rep_op *op = local_op(c, lop, &as_info);
 	if (st < c->stab_rows) {
 		/* computed once per (state, op): straight to the model */
-		const struct rep_op *op = &c->h->ops[c->p->ops[lop]];
 		c->scratch.len = 0;
 		if (rep__buf_reserve(&c->scratch, 1) != 0)
 			return REP_ENOMEM;
@@ -307,7 +319,6 @@ static int step_slow(struct pctx *c, uint32_t st, uint32_t lop, uint32_t *next)
 		}
 		j = (j + 1) & (c->ccap - 1);
 	}
-	const struct rep_op *op = &c->h->ops[c->p->ops[lop]];
 	c->scratch.len = 0;
 	if (rep__buf_reserve(&c->scratch, 1) != 0)
 		return REP_ENOMEM;
@@ -331,10 +342,19 @@ static int step_slow(struct pctx *c, uint32_t st, uint32_t lop, uint32_t *next)
 
 /* A sub-history to search: m ops given as local op indices with call and
  * return times (ret INF: info / pending / truncated). */
+/* A sub-history to search: m ops given as local op indices (lop >= n, the
+ * part's size, means op lop - n stepped as if its outcome were info: its
+ * result is not known yet) with call and return times (ret INF: info,
+ * pending or truncated). prev_same[i] is the position of the previous
+ * info op with the very same input (-1 if none): such ops are
+ * interchangeable, so the search linearizes them in invoke order only
+ * (symmetry reduction: k identical info writes cost k + 1 configurations,
+ * not 2^k). */
 struct sub {
 	size_t m;
 	uint32_t *lop;
 	int64_t *call, *ret;
+	int32_t *prev_same;
 };
 
 struct entry {
@@ -622,6 +642,11 @@ static int search(struct pctx *c, const struct sub *s, uint32_t start, struct fi
 		bool success = cur == 0 || (!e[cur].is_call && s->ret[e[cur].pos] == INF);
 		if (!success && e[cur].is_call) {
 			int32_t pos = e[cur].pos;
+			int32_t prev = s->prev_same[pos];
+			if (prev >= 0 && !(bits[prev >> 6] & (1ULL << (prev & 63)))) {
+				cur = e[cur].next; /* its twin invoked earlier goes first */
+				continue;
+			}
 			uint32_t next = 0;
 			int r = step(c, state, s->lop[pos], &next);
 			if (r < 0 || r == S_MEM) {
@@ -1037,13 +1062,115 @@ out_free:
 
 /* --------------------------------------------------------------- workers */
 
+static uint64_t value_hash(const struct rep_value *v)
+{
+	return hash_bytes(v->bytes, v->len) ^
+	       ((uint64_t)v->kind << 1 | (uint64_t)v->b) * 0x9E3779B97F4A7C15ULL;
+}
+
+/* What an op contributes when its result is unknown: its input. */
+static uint64_t input_hash(const struct rep_op *op)
+{
+	uint64_t h = mix64((uint64_t)op->fn + 1);
+	h = mix64(h ^ value_hash(&op->cell));
+	h = mix64(h ^ value_hash(&op->key));
+	h = mix64(h ^ value_hash(&op->arg));
+	h = mix64(h ^ value_hash(&op->arg2));
+	if (op->txn != NULL) {
+		for (size_t i = 0; i < op->txn->nconds; i++) {
+			const struct rep_cond *cd = &op->txn->conds[i];
+			h = mix64(h ^ (uint64_t)cd->kind ^ value_hash(&cd->key) ^
+				  value_hash(&cd->value) * 3);
+		}
+		for (size_t i = 0; i < op->txn->nops; i++) {
+			const struct rep_txop *o = &op->txn->ops[i];
+			h = mix64(h ^ ((uint64_t)o->kind + 16) ^ value_hash(&o->key) ^
+				  value_hash(&o->value) * 5);
+		}
+	}
+	return h;
+}
+
+static bool same_input(const struct rep_op *a, const struct rep_op *b)
+{
+	if (a->fn != b->fn || !rep_value_equal(&a->cell, &b->cell) ||
+	    !rep_value_equal(&a->key, &b->key) || !rep_value_equal(&a->arg, &b->arg) ||
+	    !rep_value_equal(&a->arg2, &b->arg2))
+		return false;
+	if ((a->txn == NULL) != (b->txn == NULL))
+		return false;
+	if (a->txn == NULL)
+		return true;
+	const struct rep_txn *x = a->txn, *y = b->txn;
+	if (x->nconds != y->nconds || x->nops != y->nops)
+		return false;
+	for (size_t i = 0; i < x->nconds; i++)
+		if (x->conds[i].kind != y->conds[i].kind ||
+		    !rep_value_equal(&x->conds[i].key, &y->conds[i].key) ||
+		    !rep_value_equal(&x->conds[i].value, &y->conds[i].value))
+			return false;
+	for (size_t i = 0; i < x->nops; i++)
+		if (x->ops[i].kind != y->ops[i].kind ||
+		    !rep_value_equal(&x->ops[i].key, &y->ops[i].key) ||
+		    !rep_value_equal(&x->ops[i].value, &y->ops[i].value))
+			return false;
+	return true;
+}
+
+/* Fills s->prev_same: for each op stepped as info (return INF), the latest
+ * earlier position of an op stepped as info with the same input. Positions
+ * are in invoke order, so the twin is invoked no later: wherever the later
+ * one may be linearized, so may the earlier, with the same effect (an info
+ * op's step depends on its input only), so trying them in order loses no
+ * linearization. */
+static int sub_symmetry(const struct rep_history *h, const struct part *p, struct sub *s)
+{
+	size_t m = s->m;
+	if (s->prev_same == NULL &&
+	    (s->prev_same = malloc((p->n + 1) * sizeof *s->prev_same)) == NULL)
+		return REP_ENOMEM;
+	size_t cap = 16;
+	while (cap < 2 * m + 2)
+		cap *= 2;
+	int32_t *slot = malloc(cap * sizeof *slot); /* latest position per input */
+	uint64_t *sh = malloc(cap * sizeof *sh);
+	if (slot == NULL || sh == NULL) {
+		free(slot);
+		free(sh);
+		return REP_ENOMEM;
+	}
+	for (size_t i = 0; i < cap; i++)
+		slot[i] = -1;
+	for (size_t i = 0; i < m; i++) {
+		s->prev_same[i] = -1;
+		if (s->ret[i] != INF)
+			continue;
+		const struct rep_op *op = &h->ops[p->ops[s->lop[i] % p->n]];
+		uint64_t hk = input_hash(op);
+		size_t j = hk & (cap - 1);
+		while (slot[j] >= 0) {
+			const struct rep_op *o2 = &h->ops[p->ops[s->lop[slot[j]] % p->n]];
+			if (sh[j] == hk && same_input(op, o2))
+				break;
+			j = (j + 1) & (cap - 1);
+		}
+		s->prev_same[i] = slot[j];
+		slot[j] = (int32_t)i;
+		sh[j] = hk;
+	}
+	free(slot);
+	free(sh);
+	return 0;
+}
+
 static int sub_full(const struct rep_history *h, const struct part *p, struct sub *s)
 {
 	s->m = p->n;
 	s->lop = malloc((p->n + 1) * sizeof *s->lop);
 	s->call = malloc((p->n + 1) * sizeof *s->call);
 	s->ret = malloc((p->n + 1) * sizeof *s->ret);
-	if (s->lop == NULL || s->call == NULL || s->ret == NULL)
+	s->prev_same = malloc((p->n + 1) * sizeof *s->prev_same);
+	if (s->lop == NULL || s->call == NULL || s->ret == NULL || s->prev_same == NULL)
 		return REP_ENOMEM;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct rep_op *op = &h->ops[p->ops[i]];
@@ -1051,11 +1178,12 @@ static int sub_full(const struct rep_history *h, const struct part *p, struct su
 		s->call[i] = op->invoke_ns;
 		s->ret[i] = op->outcome == REP_OUT_OK ? op->complete_ns : INF;
 	}
-	return 0;
+	return sub_symmetry(h, p, s);
 }
 
 static void sub_free(struct sub *s)
 {
+	free(s->prev_same);
 	free(s->lop);
 	free(s->call);
 	free(s->ret);
@@ -1210,8 +1338,8 @@ static int ret_cmp(const void *a, const void *b)
 
 /* P(k): the part cut just after its k-th return event (0 = before the
  * first): ops invoked by then, with their returns if among the first k. */
-static void sub_prefix(const struct rep_history *h, const struct part *p,
-		       const struct ret_ev *rets, size_t k, size_t from, struct sub *s)
+static int sub_prefix(const struct rep_history *h, const struct part *p,
+		      const struct ret_ev *rets, size_t k, size_t from, struct sub *s)
 {
 	int64_t cut_t = k ? rets[k - 1].t : INT64_MIN;
 	uint32_t cut_pos = k ? rets[k - 1].pos : 0;
@@ -1222,14 +1350,19 @@ static void sub_prefix(const struct rep_history *h, const struct part *p,
 		if (k == 0 || op->invoke_ns > cut_t)
 			continue;
 		int64_t ret = INF;
-		if (op->outcome == REP_OUT_OK &&
-		    (op->complete_ns < cut_t || (op->complete_ns == cut_t && i <= cut_pos)))
-			ret = op->complete_ns;
-		s->lop[s->m] = (uint32_t)i;
+		uint32_t lop = (uint32_t)i;
+		if (op->outcome == REP_OUT_OK) {
+			if (op->complete_ns < cut_t || (op->complete_ns == cut_t && i <= cut_pos))
+				ret = op->complete_ns;
+			else
+				lop = (uint32_t)(i + p->n); /* not completed yet at the cut */
+		}
+		s->lop[s->m] = lop;
 		s->call[s->m] = op->invoke_ns;
 		s->ret[s->m] = ret;
 		s->m++;
 	}
+	return sub_symmetry(h, p, s);
 }
 
 #define MAX_STATES 32
@@ -1264,7 +1397,8 @@ static int explain(const struct rep_history *h, struct part *p, size_t part_inde
 	size_t lo = 1, hi = K;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		sub_prefix(h, p, rets, mid, 0, &s);
+		if (sub_prefix(h, p, rets, mid, 0, &s) != 0)
+			goto out_free;
 		int r = search(&c, &s, init, NULL);
 		if (r == S_NOT) {
 			hi = mid;
@@ -1287,7 +1421,8 @@ static int explain(const struct rep_history *h, struct part *p, size_t part_inde
 	uint32_t fpos = rets[k - 1].pos;
 	ex->failing_op = p->ops[fpos];
 	/* states possible after the longest linearizable prefix P(k-1) */
-	sub_prefix(h, p, rets, k - 1, 0, &s);
+	if (sub_prefix(h, p, rets, k - 1, 0, &s) != 0)
+		goto out_free;
 	ex->prefix_ops = s.m;
 	int r = search(&c, &s, init, &fin);
 	if (r < 0) {
@@ -1316,7 +1451,8 @@ static int explain(const struct rep_history *h, struct part *p, size_t part_inde
 	uint32_t ncand = c.nst < MAX_CANDIDATES ? c.nst : MAX_CANDIDATES;
 	size_t found_from = SIZE_MAX;
 	for (size_t a = fpos + 1; a-- > 0;) {
-		sub_prefix(h, p, rets, k, a, &s);
+		if (sub_prefix(h, p, rets, k, a, &s) != 0)
+			goto out_free;
 		bool all_not = true;
 		for (uint32_t st = 0; st < ncand && all_not; st++) {
 			r = search(&c, &s, st, NULL);
@@ -1334,12 +1470,13 @@ static int explain(const struct rep_history *h, struct part *p, size_t part_inde
 		found_from = 0;
 		ex->window_from_initial = true;
 	}
-	sub_prefix(h, p, rets, k, found_from, &s);
+	if (sub_prefix(h, p, rets, k, found_from, &s) != 0)
+		goto out_free;
 	ex->window = malloc((s.m ? s.m : 1) * sizeof *ex->window);
 	if (ex->window == NULL)
 		goto out_free;
 	for (size_t i = 0; i < s.m; i++)
-		ex->window[i] = p->ops[s.lop[i]];
+		ex->window[i] = p->ops[s.lop[i] % p->n];
 	ex->nwindow = s.m;
 	*out = ex;
 	ex = NULL;

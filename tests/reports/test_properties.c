@@ -41,8 +41,9 @@ struct gop {
 	bool linearized;
 };
 
-/* Runs nprocs clients against one register for nops ops. */
-static size_t gen_register(struct gop *ops, size_t nops, int nprocs)
+/* Runs nprocs clients against one register for nops ops; about one op in
+ * info_rate ends :info (half before taking effect, half after). */
+static size_t gen_register_info(struct gop *ops, size_t nops, int nprocs, uint32_t info_rate)
 {
 	int state = NIL;
 	int64_t t = 1;
@@ -79,7 +80,7 @@ static size_t gen_register(struct gop *ops, size_t nops, int nprocs)
 		}
 		struct gop *o = &ops[busy[p] - 1];
 		if (!o->linearized) {
-			if (rnd(12) == 0) { /* crashes before taking effect */
+			if (rnd(2 * info_rate) == 0) { /* crashes before taking effect */
 				o->out = REP_OUT_INFO;
 				o->comp = t++;
 				busy[p] = 0;
@@ -108,13 +109,18 @@ static size_t gen_register(struct gop *ops, size_t nops, int nprocs)
 			continue;
 		}
 		o->comp = t++;
-		if (rnd(10) == 0 && o->out == REP_OUT_OK)
+		if (rnd(2 * info_rate) == 0 && o->out == REP_OUT_OK)
 			o->out = REP_OUT_INFO; /* took effect, reply lost */
 		busy[p] = 0;
 		if (o->out == REP_OUT_INFO)
 			procid[p] += nprocs;
 	}
 	return started;
+}
+
+static size_t gen_register(struct gop *ops, size_t nops, int nprocs)
+{
+	return gen_register_info(ops, nops, nprocs, 6);
 }
 
 static struct rep_value ival(struct rep_history *h, int v)
@@ -208,6 +214,39 @@ START_TEST(register_executions_are_linearizable)
 		struct rep_history h;
 		to_history(g, n, &h);
 		ck_assert_msg(check(&h) == REP_LINEARIZABLE, "round %d", round);
+		rep_history_free(&h);
+	}
+}
+END_TEST
+
+/* Long histories (several bitset words): a read of a value never written is
+ * caught wherever it is, and named as the failing op. */
+START_TEST(register_long_history_impossible_read_is_caught)
+{
+	rng = 0x10f7ULL + (uint64_t)_i * 13;
+	for (int round = 0; round < 20; round++) {
+		struct gop g[400];
+		/* few info ops: with many, a single register is exponential for
+		 * any checker (see the budget test) */
+		size_t n = gen_register_info(g, 200 + rnd(200), 2 + (int)rnd(6), 60);
+		size_t reads[400], nr = 0;
+		for (size_t i = 0; i < n; i++)
+			if (g[i].fn == REP_FN_READ && g[i].out == REP_OUT_OK)
+				reads[nr++] = i;
+		ck_assert_uint_gt(nr, 10);
+		size_t victim = reads[nr / 2 + rnd((uint32_t)(nr / 2))];
+		g[victim].result = 999;
+		struct rep_history h;
+		to_history(g, n, &h);
+		struct rep_check_result r;
+		struct rep_budget b = {.seconds = 30};
+		ck_assert_int_eq(rep_check(&h, &b, &r), 0);
+		ck_assert_int_eq(r.verdict, REP_NOT_LINEARIZABLE);
+		ck_assert_ptr_nonnull(r.explanation);
+		const struct rep_op *f = &h.ops[r.explanation->failing_op];
+		ck_assert_int_eq(f->fn, REP_FN_READ);
+		ck_assert_int_eq(f->invoke_ns, g[victim].inv);
+		rep_check_result_free(&r);
 		rep_history_free(&h);
 	}
 }
@@ -614,6 +653,38 @@ START_TEST(pathological_history_is_unknown_within_budget)
 }
 END_TEST
 
+/* 40 concurrent info writes of one value and an impossible read: the
+ * writes are interchangeable, so the search tries them in invoke order
+ * (41 configurations instead of 2^40) and answers NOT at once. */
+START_TEST(identical_info_ops_are_interchangeable)
+{
+	struct rep_history h;
+	rep_history_init(&h);
+	for (int i = 0; i < 40; i++) {
+		struct rep_op w = {.process = i, .fn = REP_FN_WRITE, .outcome = REP_OUT_INFO,
+				   .invoke_ns = i, .complete_ns = 1000 + i,
+				   .arg = rep_value_int(&h, 7)};
+		ck_assert_int_eq(rep_history_add(&h, &w, NULL), 0);
+	}
+	struct rep_op r = {.process = 100, .fn = REP_FN_READ, .outcome = REP_OUT_OK,
+			   .invoke_ns = 2000, .complete_ns = 2001,
+			   .result = rep_value_int(&h, 999)};
+	ck_assert_int_eq(rep_history_add(&h, &r, NULL), 0);
+	struct rep_budget b = {.seconds = 30};
+	struct rep_check_result res;
+	ck_assert_int_eq(rep_check(&h, &b, &res), 0);
+	ck_assert_int_eq(res.verdict, REP_NOT_LINEARIZABLE);
+	ck_assert_uint_lt(res.parts[0].configurations, 200);
+	rep_check_result_free(&res);
+	/* and reading the written value is fine */
+	h.ops[40].result = h.ops[0].arg;
+	ck_assert_int_eq(rep_check(&h, &b, &res), 0);
+	ck_assert_int_eq(res.verdict, REP_LINEARIZABLE);
+	rep_check_result_free(&res);
+	rep_history_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("properties");
@@ -621,6 +692,7 @@ int main(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_loop_test(tc, register_executions_are_linearizable, 0, 2);
 	tcase_add_loop_test(tc, register_mutations_match_oracle, 0, 2);
+	tcase_add_loop_test(tc, register_long_history_impossible_read_is_caught, 0, 2);
 	tcase_add_loop_test(tc, register_random_histories_match_oracle, 0, 2);
 	suite_add_tcase(s, tc);
 	TCase *tcc = tcase_create("cell");
@@ -631,6 +703,7 @@ int main(void)
 	TCase *tb = tcase_create("budget");
 	tcase_set_timeout(tb, 60);
 	tcase_add_test(tb, pathological_history_is_unknown_within_budget);
+	tcase_add_test(tb, identical_info_ops_are_interchangeable);
 	suite_add_tcase(s, tb);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
