@@ -178,7 +178,8 @@ static int start_phase1(struct ph_cell *c)
 	return ph__out_broadcast(c, &m);
 }
 
-/* Phase 2a for slot s: accept it ourselves, ask the jury. */
+/* Phase 2a for slot s: accept it ourselves, ask the jury. 0, 1 when the
+ * slot turned out decided already (v unused), or PH_ENOMEM. */
 static int propose(struct ph_cell *c, ph_slot s, const uint8_t *v, size_t len)
 {
 	/* a leader steps down on any higher ballot, so it still holds its own */
@@ -189,7 +190,7 @@ static int propose(struct ph_cell *c, ph_slot s, const uint8_t *v, size_t len)
 	if (err != 0)
 		return err;
 	if (e->chosen)
-		return 0; /* already decided: nothing to ask */
+		return 1; /* already decided: nothing to ask, the value stays unused */
 	if ((err = ph__entry_set(c, e, v, len)) != 0)
 		return err;
 	e->accepted = c->ballot;
@@ -285,10 +286,10 @@ int ph__propose(struct ph_cell *c)
 			break;
 		}
 		int err = propose(c, c->next, v, len);
-		if (err != 0)
+		if (err < 0)
 			return err;
 		c->next++;
-		if (from_batch)
+		if (from_batch && err == 0)
 			c->batch_len = c->batch_n = 0;
 	}
 	if (c->p1_n > 0 && c->next >= c->p1_hi)
