@@ -55,12 +55,12 @@ enum {
 	PH_ETRUNCATED = -4,  /* input bytes end early */
 	PH_ETOOBIG = -5,     /* a length beyond a documented limit, or buffer too small */
 	PH_EVERSION = -6,    /* codec version or feature level this build does not know */
-	PH_EBUSY = -7,       /* pipeline and open batch full */
-	PH_ENOTMEMBER = -8,  /* sender or self not in the jury */
-	PH_EDEPOSED = -9,    /* this replica was removed from the jury */
+	PH_EBUSY = -7,       /* reserved (a full pipeline answers PH_ST_BUSY) */
+	PH_ENOTMEMBER = -8,  /* reserved for reconfiguration: not in the jury */
+	PH_EDEPOSED = -9,    /* reserved for reconfiguration: removed from the jury */
 	PH_ESTATE = -10,     /* call not allowed in this state (load after step) */
 	PH_EUNKNOWN = -11,   /* unknown message type, record kind, op or value type */
-	PH_EWRONGCELL = -12, /* message for another partition key */
+	PH_EWRONGCELL = -12, /* reserved: message for another partition key (dropped) */
 	PH_ECORRUPT = -13,   /* persisted records contradict each other */
 	PH_ENOENT = -14,     /* no such key */
 };
@@ -129,13 +129,17 @@ bool ph_value_equal(const struct ph_value *a, const struct ph_value *b);
 
 /* ---- transactions ----------------------------------------------------------
  * A transaction declares up front every condition and every key it reads or
- * writes (PHYSALIA.md 2). At apply time, once every earlier slot is applied:
- *   1. reads are taken from the state before this transaction;
+ * writes (PHYSALIA.md 2). At apply time, once every earlier slot is applied
+ * (and after the session check, see PH_R_STALE_SEQ):
+ *   1. reads are taken from the state before this transaction; if they would
+ *      exceed PH_RESULT_MAX the transaction is IGNORED (PH_R_RESULT_TOO_BIG);
  *   2. conditions are evaluated in order; the first false one makes the
  *      transaction IGNORED (reason PH_R_CONDITION, failed_index = its index);
- *   3. writes are applied in order; one that cannot apply (increment of a
- *      non-integer, integer overflow past PH_INT_MAX_BYTES, cell full) makes
- *      the whole transaction IGNORED with that reason, changing nothing;
+ *   3. writes, each against the state before the transaction; one that
+ *      cannot apply (increment of a non-integer, integer overflow past
+ *      PH_INT_MAX_BYTES) makes the whole transaction IGNORED with that reason
+ *      and failed_index = the op, changing nothing; so does a cell left
+ *      beyond its key or data limit (failed_index = number of ops);
  *   4. otherwise COMMITTED. Reads are returned in both cases.
  * Rules checked by the builder and by the decoder (PH_EMALFORMED):
  *   - a key appears in at most one write (put/delete/increment) and at most
@@ -223,7 +227,7 @@ enum ph_reason {
 	PH_R_NONE = 0,
 	PH_R_CONDITION = 1,       /* condition failed_index was false */
 	PH_R_TYPE = 2,            /* increment of a non-integer (failed_index = op) */
-	PH_R_CELL_FULL = 3,       /* PH_CELL_KEYS_MAX or PH_CELL_DATA_MAX exceeded (op) */
+	PH_R_CELL_FULL = 3,       /* PH_CELL_KEYS_MAX or PH_CELL_DATA_MAX exceeded */
 	PH_R_INT_TOO_BIG = 4,     /* increment result beyond PH_INT_MAX_BYTES (op) */
 	PH_R_RESULT_TOO_BIG = 5,  /* reads would exceed PH_RESULT_MAX */
 	PH_R_STALE_SEQ = 6,       /* seq below the client's last applied seq */
