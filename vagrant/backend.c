@@ -67,13 +67,6 @@ static int world_index(const struct chaos_world *w, const struct chaos_host *h)
 	return (int)(h - w->hosts);
 }
 
-static int world_find(const struct chaos_world *w, const char *name)
-{
-	for (size_t i = 0; i < w->nhosts; i++)
-		if (strcmp(w->hosts[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
 
 static int vb_start(struct chaos_backend *b, const struct chaos_host *h, const char *const *argv,
 		    const char *const *env, const char *log, pid_t *pid)
@@ -300,54 +293,61 @@ static const struct chaos_backend_ops vb_ops = {
 	vb_impair, vb_rate, vb_run,
 };
 
-/* Reads hosts.tsv: host -> machine, ToR. */
+/* Reads hosts.tsv: host -> machine, ToR; every world host must be there
+ * with the run's address. */
 static int read_hosts(struct vb_impl *im, const struct chaos_world *w, const char *path,
 		      char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return CHAOS_ENOTFOUND;
 	}
-	char line[1024];
-	int lineno = 0, rc = 0;
-	size_t found = 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		if (lineno == 1)
-			continue;
-		char host[64], rack[64], row[64], power[64], roles[64], addr[16], machine[64], tor[64];
-		if (sscanf(line, "%63s %63s %63s %63s %63s %15s %63s %63s", host, rack, row, power,
-			   roles, addr, machine, tor) != 8) {
-			snprintf(err, errlen, "%s:%d: expected 8 columns", path, lineno);
-			rc = CHAOS_ESYNTAX;
-			break;
+	char *text = NULL;
+	size_t len = 0, cap = 0, got;
+	char chunk[8192];
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (len + got > cap) {
+			cap = (len + got) * 2;
+			char *t = realloc(text, cap);
+			if (t == NULL) {
+				free(text);
+				fclose(f);
+				return CHAOS_ENOMEM;
+			}
+			text = t;
 		}
-		int hi = world_find(w, host);
-		if (hi < 0)
-			continue;
-		snprintf(im->map[hi].host, sizeof(im->map[hi].host), "%s", host);
-		snprintf(im->map[hi].machine, sizeof(im->map[hi].machine), "%s", machine);
-		snprintf(im->map[hi].tor, sizeof(im->map[hi].tor), "%s", tor);
-		struct in_addr a;
-		if (inet_pton(AF_INET, addr, &a) != 1 || ntohl(a.s_addr) != w->hosts[hi].addr) {
-			snprintf(err, errlen, "%s:%d: host %s has address %s on the machines, %s in the run",
-				 path, lineno, host, addr, w->hosts[hi].addr_text);
-			rc = CHAOS_EINVAL;
-			break;
-		}
-		im->map[hi].addr = ntohl(a.s_addr);
-		found++;
+		memcpy(text + len, chunk, got);
+		len += got;
 	}
 	fclose(f);
-	if (rc == 0 && found != w->nhosts) {
-		for (size_t i = 0; i < w->nhosts; i++)
-			if (im->map[i].machine[0] == '\0') {
-				snprintf(err, errlen, "%s: no machine for host %s", path, w->hosts[i].name);
-				break;
-			}
-		rc = CHAOS_ENOTFOUND;
+	struct vag_hosts_row *rows = NULL;
+	size_t n = 0;
+	int vrc = vag_hosts_tsv_parse(path, text ? text : "", len, &rows, &n, err, errlen);
+	free(text);
+	if (vrc != VAG_OK)
+		return vrc == VAG_ENOMEM ? CHAOS_ENOMEM : CHAOS_ESYNTAX;
+	int rc = 0;
+	for (size_t i = 0; i < w->nhosts && rc == 0; i++) {
+		size_t j = 0;
+		while (j < n && strcmp(rows[j].host, w->hosts[i].name) != 0)
+			j++;
+		if (j == n) {
+			snprintf(err, errlen, "%s: no machine for host %s", path, w->hosts[i].name);
+			rc = CHAOS_ENOTFOUND;
+		} else if (rows[j].addr != w->hosts[i].addr) {
+			char a[16];
+			snprintf(err, errlen, "%s: host %s has address %s on the machines, %s in the run",
+				 path, rows[j].host, vag_ip(rows[j].addr, a), w->hosts[i].addr_text);
+			rc = CHAOS_EINVAL;
+		} else {
+			snprintf(im->map[i].host, sizeof(im->map[i].host), "%s", rows[j].host);
+			snprintf(im->map[i].machine, sizeof(im->map[i].machine), "%s", rows[j].machine);
+			snprintf(im->map[i].tor, sizeof(im->map[i].tor), "%s", rows[j].tor);
+			im->map[i].addr = rows[j].addr;
+		}
 	}
+	free(rows);
 	return rc;
 }
 

@@ -316,6 +316,21 @@ int vag_ssh_spawn(struct vag_ssh *b, const char *dest, const char *const *argv, 
 
 /* ------------------------------------------------ chaos's backend over ssh */
 
+/* One line of a generated directory's hosts.tsv. */
+struct vag_hosts_row {
+	char host[VAG_NAME_MAX], rack[VAG_NAME_MAX], row[VAG_NAME_MAX], power[VAG_NAME_MAX];
+	char roles[VAG_NAME_MAX], machine[VAG_NAME_MAX], tor[VAG_NAME_MAX];
+	uint32_t addr; /* IPv4, host order */
+};
+
+/* Parses hosts.tsv text (len bytes; name is used in messages): the exact
+ * header, then lines of eight tab-separated printable fields, an IPv4
+ * address, roles node|client|node+client, no host twice. On success *rows
+ * (malloc'ed, caller frees) and *nrows. On failure VAG_EINVAL with err
+ * "name:line:column: what" (or VAG_ENOMEM); outputs untouched. */
+int vag_hosts_tsv_parse(const char *name, const char *text, size_t len,
+			struct vag_hosts_row **rows, size_t *nrows, char *err, size_t errlen);
+
 struct chaos_world;
 struct chaos_backend;
 
