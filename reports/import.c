@@ -828,6 +828,16 @@ static int parse_edn_line(struct cursor *c, struct pairing *pr)
 	static const struct edn nil = {.kind = E_NIL};
 	if (value == NULL)
 		value = &nil;
+	/* jepsen.independent: without :key, a register op's :value is a tuple
+	 * [key value] ([key [from to]] for cas) */
+	bool reg = ev.fn == REP_FN_READ || ev.fn == REP_FN_WRITE || ev.fn == REP_FN_CAS;
+	if (reg && key == NULL && value->kind == E_VEC && value->n == 2 &&
+	    (ev.fn != REP_FN_CAS || value->items[1].kind == E_VEC ||
+	     value->items[1].kind == E_KW || value->items[1].kind == E_NIL)) {
+		if ((rc = edn_key(c, h, &value->items[0], &ev.key)) != 0)
+			return rc;
+		value = &value->items[1];
+	}
 	bool info_kw = ev.type == REP_OUT_INFO && value->kind == E_KW;
 	switch (ev.fn) {
 	case REP_FN_CAS:

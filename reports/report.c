@@ -411,14 +411,10 @@ static double secs(const struct report *r, int64_t t)
 	return (double)(t - r->t0) / 1e9;
 }
 
-int rep_report_text(struct rep_db *db, FILE *out, struct rep_error *err)
+/* Writes the loaded report as text. REP_EIO, REP_ENOMEM. */
+static int write_text(const struct report *rp, FILE *out)
 {
-	struct report r;
-	int rc = report_load(db, &r, err);
-	if (rc != 0) {
-		report_free(&r);
-		return rc;
-	}
+	struct report r = *rp; /* a view: nothing here is freed */
 	fprintf(out, "verdict: %s\n", verdict_of(&r));
 	if (r.has_run)
 		fprintf(out, "run: campaign %s, seed %lld, version %s%s\n",
@@ -469,8 +465,17 @@ int rep_report_text(struct rep_db *db, FILE *out, struct rep_error *err)
 		}
 		rep__buf_free(&b);
 	}
-	report_free(&r);
 	return ferror(out) ? REP_EIO : 0;
+}
+
+int rep_report_text(struct rep_db *db, FILE *out, struct rep_error *err)
+{
+	struct report r;
+	int rc = report_load(db, &r, err);
+	if (rc == 0)
+		rc = write_text(&r, out);
+	report_free(&r);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -483,14 +488,11 @@ static void json_s(struct rep_buf *b, const char *s)
 		rep__json_str(b, (const uint8_t *)s, strlen(s));
 }
 
-int rep_report_json(struct rep_db *db, FILE *out, struct rep_error *err)
+/* Writes the loaded report as json. REP_EIO, REP_ENOMEM. */
+static int write_json(const struct report *rp, FILE *out)
 {
-	struct report r;
-	int rc = report_load(db, &r, err);
-	if (rc != 0) {
-		report_free(&r);
-		return rc;
-	}
+	struct report r = *rp; /* a view: nothing here is freed */
+	int rc = 0;
 	struct rep_buf b = {0};
 	bput(&b, "{\"verdict\":");
 	json_s(&b, verdict_of(&r));
@@ -556,6 +558,15 @@ int rep_report_json(struct rep_db *db, FILE *out, struct rep_error *err)
 			r.checked_now ? "true" : "false", r.check_json);
 	rc = b.p == NULL ? REP_ENOMEM : fwrite(b.p, 1, b.len, out) == b.len ? 0 : REP_EIO;
 	rep__buf_free(&b);
+	return rc;
+}
+
+int rep_report_json(struct rep_db *db, FILE *out, struct rep_error *err)
+{
+	struct report r;
+	int rc = report_load(db, &r, err);
+	if (rc == 0)
+		rc = write_json(&r, out);
 	report_free(&r);
 	return rc;
 }
@@ -917,14 +928,11 @@ static const char css[] =
 	"text-align:left}.legend span{display:inline-block;width:12px;height:10px;margin:0 4px 0 12px}"
 	"pre{background:#f6f6f6;padding:8px;font-size:12px;overflow-x:auto}";
 
-int rep_report_html(struct rep_db *db, FILE *out, struct rep_error *err)
+/* Writes the loaded report as html. REP_EIO, REP_ENOMEM. */
+static int write_html(const struct report *rp, FILE *out)
 {
-	struct report r;
-	int rc = report_load(db, &r, err);
-	if (rc != 0) {
-		report_free(&r);
-		return rc;
-	}
+	struct report r = *rp; /* a view: nothing here is freed */
+	int rc = 0;
 	struct rep_buf b = {0};
 	const char *v = verdict_of(&r);
 	const char *vclass = strcmp(v, "linearizable") == 0 ? "v-linearizable"
@@ -1081,6 +1089,15 @@ int rep_report_html(struct rep_db *db, FILE *out, struct rep_error *err)
 	bput(&b, "</pre></body></html>\n");
 	rc = b.p == NULL ? REP_ENOMEM : fwrite(b.p, 1, b.len, out) == b.len ? 0 : REP_EIO;
 	rep__buf_free(&b);
+	return rc;
+}
+
+int rep_report_html(struct rep_db *db, FILE *out, struct rep_error *err)
+{
+	struct report r;
+	int rc = report_load(db, &r, err);
+	if (rc == 0)
+		rc = write_html(&r, out);
 	report_free(&r);
 	return rc;
 }
@@ -1145,11 +1162,16 @@ int rep_cli_report(int argc, char **argv)
 		rep_db_close(db);
 		return 2;
 	}
-	rc = rep_report_html(db, f, &err);
+	/* loaded (and, without a stored check, checked) once for both outputs */
+	struct report r;
+	rc = report_load(db, &r, &err);
+	if (rc == 0)
+		rc = write_html(&r, f);
 	if (fclose(f) != 0 && rc == 0)
 		rc = REP_EIO;
 	if (rc == 0)
-		rc = json ? rep_report_json(db, stdout, &err) : rep_report_text(db, stdout, &err);
+		rc = json ? write_json(&r, stdout) : write_text(&r, stdout);
+	report_free(&r);
 	if (rc == 0 && !json)
 		printf("report: %s\n", outpath);
 	rep_db_close(db);

@@ -199,6 +199,36 @@ START_TEST(txn_edn_round_trip_and_check)
 }
 END_TEST
 
+/* jepsen.independent histories: [key value] tuples split by key. */
+START_TEST(independent_tuples)
+{
+	const char *t = "{:type :invoke, :f :write, :value [1 3], :process 0, :time 1, :index 0}\n"
+			"{:type :ok, :f :write, :value [1 3], :process 0, :time 2, :index 1}\n"
+			"{:type :invoke, :f :cas, :value [2 [nil 4]], :process 1, :time 3}\n"
+			"{:type :info, :f :cas, :value [2 :timed-out], :process 1, :time 4}\n"
+			"{:type :invoke, :f :read, :value [1 nil], :process 2, :time 5}\n"
+			"{:type :ok, :f :read, :value [1 3], :process 2, :time 6}\n"
+			"{:type :invoke, :f :read, :value [2 nil], :process 3, :time 7}\n"
+			"{:type :ok, :f :read, :value [2 3], :process 3, :time 8}\n";
+	struct rep_history h;
+	rep_history_init(&h);
+	struct rep_error err;
+	int rc = import(t, REP_FMT_EDN, &h, &err);
+	ck_assert_msg(rc == 0, "%u:%u: %s", err.line, err.column, err.msg);
+	ck_assert_uint_eq(h.n, 4);
+	ck_assert_str_eq((const char *)h.ops[1].key.bytes, "2");
+	ck_assert_int_eq(h.ops[1].arg.kind, REP_V_NIL);
+	ck_assert_str_eq((const char *)h.ops[1].arg2.bytes, "4");
+	struct rep_check_result r;
+	ck_assert_int_eq(rep_check(&h, NULL, &r), 0);
+	/* key 2 never held 3 */
+	ck_assert_int_eq(r.verdict, REP_NOT_LINEARIZABLE);
+	ck_assert_uint_eq(r.nparts, 2);
+	rep_check_result_free(&r);
+	rep_history_free(&h);
+}
+END_TEST
+
 /* Big integers in increments (beyond 64 bits) are exact. */
 START_TEST(bigint_increments)
 {
@@ -269,6 +299,7 @@ int main(void)
 	tcase_add_test(tc, missing_file_is_an_io_error);
 	tcase_add_test(tc, txn_edn_round_trip_and_check);
 	tcase_add_test(tc, bigint_increments);
+	tcase_add_test(tc, independent_tuples);
 	tcase_add_test(tc, unknown_op_for_model_is_an_error);
 	tcase_add_test(tc, values_are_canonical);
 	suite_add_tcase(s, tc);
