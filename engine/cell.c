@@ -509,7 +509,11 @@ static int finalise(struct ph_cell *c, struct ph_update *up)
 	for (size_t i = 0; i < o->n_reps; i++) {
 		if (o->reps[i].result_len > 0)
 			o->reps[i].result = o->arena + (uintptr_t)o->reps[i].result;
-		o->reps[i].after_durable = pending && !PH_BUG(c, PH_BUG_REPLY_BEFORE_DURABLE);
+		o->reps[i].after_durable = pending;
+#ifdef PH_PLANTED_BUGS
+		if (PH_BUG(c, PH_BUG_REPLY_BEFORE_DURABLE))
+			o->reps[i].after_durable = false;
+#endif
 	}
 	memset(up, 0, sizeof *up);
 	up->records = o->recs;

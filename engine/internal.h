@@ -301,11 +301,10 @@ int ph__out_transition(struct ph_cell *c, const struct ph_transition *t);
 
 /* Random (splitmix64 over the seeded state). */
 uint64_t ph__rand(struct ph_cell *c);
-/* Has this build a planted bug active? Always false in production. */
+/* Has this build a planted bug active? Only defined in ph_engine_planted:
+ * every use sits inside #ifdef PH_PLANTED_BUGS. */
 #ifdef PH_PLANTED_BUGS
 #define PH_BUG(c, b) ((c)->planted_bug == (b))
-#else
-#define PH_BUG(c, b) 0
 #endif
 
 /* ---- the log (cell.c) -------------------------------------------------------- */

@@ -45,8 +45,10 @@ static size_t popcount16(uint16_t v)
 static size_t quorum(const struct ph_cell *c, ph_slot s)
 {
 	size_t q = ph__jury_quorum(ph__jury_for(c, s));
+#ifdef PH_PLANTED_BUGS
 	if (PH_BUG(c, PH_BUG_CHOOSE_WITHOUT_MAJORITY))
 		q--;
+#endif
 	return q;
 }
 
@@ -354,7 +356,11 @@ static int on_promise(struct ph_cell *c, ph_node_id from, const struct ph_msg *m
 static int on_accept(struct ph_cell *c, ph_node_id from, const struct ph_msg *m)
 {
 	int cmp = ph_ballot_cmp(m->ballot, c->promised);
-	if (cmp < 0 && !PH_BUG(c, PH_BUG_ACCEPT_LOWER_BALLOT))
+	bool lower_ok = false;
+#ifdef PH_PLANTED_BUGS
+	lower_ok = PH_BUG(c, PH_BUG_ACCEPT_LOWER_BALLOT);
+#endif
+	if (cmp < 0 && !lower_ok)
 		return send_reject(c, from);
 	if (c->role != PH_ROLE_FOLLOWER && ph_ballot_cmp(m->ballot, c->ballot) != 0)
 		ph__step_down(c);
