@@ -606,7 +606,7 @@ static int top_pair(struct parser *p, const char *k, struct fy_node *kn, struct 
 }
 
 /* A campaign is text: YAML's printable characters in UTF-8 (YAML 1.2, 5.1)
- * and no tabs, checked before libfyaml sees the bytes: libfyaml 0.7.12 loops
+ * no tabs and no '' (below), checked before libfyaml sees the bytes: libfyaml 0.7.12 loops
  * forever on some invalid UTF-8 and double-frees after some tab sequences
  * (both found by fuzzing topology's rack models, same library). */
 static int check_text(const char *name, const char *buf, size_t len, char *err, size_t errlen)
@@ -641,6 +641,15 @@ static int check_text(const char *name, const char *buf, size_t len, char *err, 
 				(cp == 0xFEFF && i == 0) || cp >= 0x10000;
 		if (cp == '\t') {
 			snprintf(err, errlen, "%s:%d:%d: tab character: indent and space with spaces",
+				 name, line, col);
+			return CHAOS_ESYNTAX;
+		}
+		if (cp == '\'' && i + 1 < len && s[i + 1] == '\'') {
+			/* libfyaml 0.7.12 leaks the text of single-quoted scalars
+			 * with '' escapes; no campaign value needs a quote. */
+			snprintf(err, errlen,
+				 "%s:%d:%d: '' (an empty or escaped single-quoted string) is not "
+				 "supported in a campaign",
 				 name, line, col);
 			return CHAOS_ESYNTAX;
 		}

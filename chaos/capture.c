@@ -53,7 +53,7 @@ int chaos_capture_cli(int argc, char **argv)
 {
 	const char *iface = "eth0", *out = NULL, *ready = NULL;
 	double max_mb = 16;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (v == NULL) {
 			fprintf(stderr, "physalia-chaos capture: '%s' needs a value\n", argv[i]);
@@ -74,7 +74,6 @@ int chaos_capture_cli(int argc, char **argv)
 			fprintf(stderr, "physalia-chaos capture: unknown option '%s'\n", argv[i]);
 			return 2;
 		}
-		i++;
 	}
 	if (out == NULL) {
 		fprintf(stderr, "physalia-chaos capture: --out FILE is required\n");

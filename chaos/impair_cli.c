@@ -181,7 +181,7 @@ int chaos_impair_cli(int argc, char **argv)
 	const char *records_path = NULL, *ready = NULL;
 	const char *policies[64];
 	int npol = 0;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--queue") == 0 && v != NULL) {
@@ -208,7 +208,6 @@ int chaos_impair_cli(int argc, char **argv)
 			fprintf(stderr, "physalia-chaos impair: bad argument '%s' (see --help)\n", a);
 			return 2;
 		}
-		i++;
 	}
 	if (queue == UINT64_MAX) {
 		fprintf(stderr, "physalia-chaos impair: --queue N is required\n");

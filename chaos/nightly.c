@@ -288,7 +288,7 @@ int chaos_nightly_cli(int argc, char **argv)
 	uint64_t seed = 0;
 	int have_seed = 0;
 	const char *out = NULL, *summary_path = NULL;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int bad = v == NULL;
 		if (bad)
@@ -312,7 +312,6 @@ int chaos_nightly_cli(int argc, char **argv)
 			fprintf(stderr, "physalia-chaos nightly: bad argument '%s' (see --help)\n", k);
 			return 2;
 		}
-		i++;
 	}
 	time_t now = time(NULL);
 	struct tm tm;

@@ -258,7 +258,7 @@ int chaos_client_cli(int argc, char **argv)
 	const char *outp = NULL;
 	uint64_t process = 0, keys = 8, seed = 1, timeout_ms = 2000, client_id = 0;
 	double rate = 0, duration = 10, zipf_s = 1.1;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int bad = v == NULL;
 		if (bad)
@@ -295,7 +295,6 @@ int chaos_client_cli(int argc, char **argv)
 			fprintf(stderr, "physalia-chaos client: bad argument '%s'\n", k);
 			return 2;
 		}
-		i++;
 	}
 	if (nodes == NULL || cells == NULL || outp == NULL) {
 		fprintf(stderr, "physalia-chaos client: --nodes, --cells and --out are required\n");
