@@ -929,7 +929,8 @@ int ex_explore(const struct ex_cfg *cfg, struct ex_result *res, FILE *log)
 		/* Copy this node's sleep set: the pool may move below. */
 		size_t nz = s.nodes[qi].sleep_n < 64 ? s.nodes[qi].sleep_n : 64;
 		uint64_t zs[64];
-		memcpy(zs, &s.pool[s.nodes[qi].sleep_off], nz * sizeof(*zs));
+		if (nz)
+			memcpy(zs, &s.pool[s.nodes[qi].sleep_off], nz * sizeof(*zs));
 		bool first = true;
 		for (size_t k = 0; k < ne && !res->violated; k++) {
 			if (cfg->por && in_set(zs, nz, idents[k]))
@@ -1008,7 +1009,8 @@ int ex_explore(const struct ex_cfg *cfg, struct ex_result *res, FILE *log)
 				if (ni == nd->sleep_n)
 					continue;
 				if (idx > qi) { /* not expanded yet: shrink its sleep set */
-					memcpy(&s.pool[nd->sleep_off], inter, ni * sizeof(*inter));
+					if (ni)
+						memcpy(&s.pool[nd->sleep_off], inter, ni * sizeof(*inter));
 					nd->sleep_n = (uint32_t)ni;
 					continue;
 				}
