@@ -74,6 +74,25 @@ START_TEST(proposer_change_exhausts_safely)
 }
 END_TEST
 
+START_TEST(five_replicas_exhaust_safely)
+{
+	/* A jury of 5 from power-on: one election and one request over FIFO
+	 * links with one loss (every order does not fit a CI budget at 5). */
+	struct ex_cfg c;
+	ex_cfg_init(&c);
+	c.replicas = 5;
+	c.max_timeouts = 1;
+	c.reorder = 0;
+	c.max_losses = 1;
+	c.eager_disk = true;
+	struct ex_result r;
+	ck_assert_int_eq(ex_explore(&c, &r, stderr), 0);
+	report("5 replicas", &r);
+	ck_assert_msg(!r.violated, "%s\n  sequence: %s", r.violation, r.sequence);
+	ck_assert(r.exhausted);
+}
+END_TEST
+
 START_TEST(por_agrees_with_full_search)
 {
 	/* Sleep sets skip transitions, never states: both searches see the
@@ -175,6 +194,7 @@ int main(void)
 	tcase_add_test(tc, election_request_crash_exhausts_safely);
 	tcase_add_test(tc, duplicates_exhaust_safely);
 	tcase_add_test(tc, proposer_change_exhausts_safely);
+	tcase_add_test(tc, five_replicas_exhaust_safely);
 	tcase_add_test(tc, por_agrees_with_full_search);
 	tcase_add_test(tc, replay_rejects_bad_sequences);
 #else
