@@ -425,9 +425,12 @@ static int write_text(const struct report *rp, FILE *out)
 	fprintf(out, "latency: p50 %.3f ms, p99 %.3f ms; throughput %.1f ok ops/s over %.3f s\n",
 		r.p50_ms, r.p99_ms, r.ops_per_s, secs(&r, r.t1));
 	fprintf(out, "checker: %s%s\n", r.checker, r.checked_now ? "" : " (stored)");
-	fprintf(out, "availability (ok within %s%.0f ms, per client and window):\n",
-		r.op_timeout_ns ? "" : "any time, timeout unset: ",
-		(double)r.op_timeout_ns / 1e6);
+	if (r.op_timeout_ns > 0)
+		fprintf(out, "availability (ok within %.0f ms, per client and window):\n",
+			(double)r.op_timeout_ns / 1e6);
+	else
+		fprintf(out, "availability (ok at any time: no timeout recorded; per client and "
+			     "window):\n");
 	for (size_t i = 0; i < r.navail; i++)
 		fprintf(out, "  %-16s %-14s %6.1f%%  (%llu/%llu)\n", r.avail[i].client,
 			r.avail[i].window, r.avail[i].share * 100,

@@ -249,9 +249,11 @@ const char *rep_outcome_name(enum rep_outcome o);  /* "ok", "fail", "info", "pen
  * Invokes are paired with the next completion of the same process; every
  * line must parse, or the import fails with REP_EPARSE and err naming file,
  * line, column and what was expected (a history is never half-imported: on
- * failure *out is untouched). Ops without :time get invoke/complete times
- * from their line numbers (one event per nanosecond).
- * name is used in errors only. REP_EPARSE, REP_ENOMEM, REP_EIO. */
+ * failure *out is untouched). Events must be in time order; an event
+ * without :time gets the next integer after the previous event's time.
+ * Also read: :client, :cell, :txn ops, jepsen.independent [key value]
+ * tuples (docs/checker.md). On success *out is replaced (its old content
+ * freed). name is used in errors only. REP_EPARSE, REP_ENOMEM, REP_EIO. */
 enum rep_format { REP_FMT_AUTO = 0, REP_FMT_LOG, REP_FMT_EDN };
 
 int rep_import_buffer(const char *text, size_t len, enum rep_format fmt, const char *name,
@@ -355,7 +357,7 @@ int rep_check(const struct rep_history *h, const struct rep_budget *budget,
 void rep_check_result_free(struct rep_check_result *r);
 
 /* The result as text (verdict first, then parts and the explanation with
- * the ops of the window written out from h) or JSON. REP_EIO. */
+ * the ops of the window written out from h) or JSON. REP_EIO, REP_ENOMEM. */
 int rep_check_print(const struct rep_history *h, const struct rep_check_result *r, FILE *out);
 int rep_check_print_json(const struct rep_history *h, const struct rep_check_result *r,
 			 FILE *out);
@@ -378,7 +380,8 @@ struct rep_db;
 /* Creates a new run database at path (REP_EIO if it exists), WAL mode. */
 int rep_db_create(const char *path, struct rep_db **out);
 /* Opens an existing database, checks its schema version (REP_EVERSION if
- * newer than this build, REP_EDB if not a run database). */
+ * newer than this build, REP_EDB if not a run database, REP_ENOTFOUND if
+ * there is no such file). readonly: every writer returns REP_EINVAL. */
 int rep_db_open(const char *path, bool readonly, struct rep_db **out);
 /* Commits the open batch (if any). REP_EDB. */
 int rep_db_flush(struct rep_db *db);
