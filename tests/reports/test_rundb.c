@@ -215,6 +215,16 @@ static void writer_child(const char *path, int fd)
 		if (rep_db_add_op(db, &op) != 0 || rep_db_add_packet(db, &p) != 0 ||
 		    rep_db_add_metric(db, i, "c", "latency", (double)i) != 0)
 			_exit(6);
+		/* rows that commit at once, between batched ones */
+		if (i % 53 == 0) {
+			struct rep_fault f = {.nemesis = "partition", .start_ns = i, .end_ns = -1};
+			int64_t fid;
+			struct rep_node_event ne = {.t_ns = i, .node = "n1", .kind = REP_NODE_CRASH};
+			if (rep_db_fault_start(db, &f, &fid) != 0 ||
+			    rep_db_fault_stop(db, fid, i + 1) != 0 ||
+			    rep_db_add_node_event(db, &ne) != 0)
+				_exit(10);
+		}
 		if (i % 37 == 36) {
 			if (rep_db_flush(db) != 0)
 				_exit(7);
@@ -279,6 +289,17 @@ START_TEST(sigkill_at_random_points_leaves_a_valid_database)
 		ck_assert_int_eq(sqlite3_column_int64(st, 1), n - 1);
 		ck_assert_int_eq(sqlite3_column_int64(st, 2), n);
 		ck_assert_int_eq(sqlite3_column_int64(st, 3), n);
+		sqlite3_finalize(st);
+		/* every fault of a committed batch is there, and stopped faults
+		 * have their end */
+		ck_assert_int_eq(sqlite3_prepare_v2(s, "SELECT count(*), count(end_ns) FROM faults "
+						       "WHERE start_ns < ?",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_int64(st, 1, (int64_t)committed);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_int_eq(sqlite3_column_int64(st, 0), ((int64_t)committed + 52) / 53);
+		ck_assert_int_eq(sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0));
 		sqlite3_finalize(st);
 		sqlite3_close(s);
 		/* and the reader takes it */
