@@ -429,30 +429,30 @@ static inline void lset_clear(struct lset *l, size_t pos)
 		l->hi--;
 }
 
+struct memo_entry {
+	uint64_t hash;
+	size_t off;        /* into pool */
+	uint32_t state;
+	uint32_t lo, len;  /* compact form: words lo .. lo + len - 1 */
+};
+
 struct memo {
 	uint32_t *slots; /* entry + 1 */
 	size_t cap;
-	uint64_t *ehash;
-	uint32_t *estate;
-	uint32_t *elo, *elen; /* compact form: words lo .. lo + len - 1 */
-	size_t *eoff;         /* into pool */
+	struct memo_entry *ent;
 	size_t n, ecap;
 	uint64_t *pool;
 	size_t pool_len, pool_cap;
 };
 
-#define MEMO_ENTRY_BYTES (8 + 4 + 4 + 4 + sizeof(size_t))
+#define MEMO_ENTRY_BYTES sizeof(struct memo_entry)
 
 static void memo_free(struct pctx *c, struct memo *mm)
 {
 	size_t bytes = mm->cap * 4 + mm->ecap * MEMO_ENTRY_BYTES + mm->pool_cap * 8;
 	account(c, 0, bytes);
 	free(mm->slots);
-	free(mm->ehash);
-	free(mm->estate);
-	free(mm->elo);
-	free(mm->elen);
-	free(mm->eoff);
+	free(mm->ent);
 	free(mm->pool);
 	memset(mm, 0, sizeof *mm);
 }
@@ -471,7 +471,7 @@ static int memo_insert(struct pctx *c, struct memo *mm, uint64_t h, uint32_t sta
 		if (slots == NULL)
 			return REP_ENOMEM;
 		for (size_t i = 0; i < mm->n; i++) {
-			size_t j = mm->ehash[i] & (cap - 1);
+			size_t j = mm->ent[i].hash & (cap - 1);
 			while (slots[j] != 0)
 				j = (j + 1) & (cap - 1);
 			slots[j] = (uint32_t)i + 1;
@@ -485,35 +485,18 @@ static int memo_insert(struct pctx *c, struct memo *mm, uint64_t h, uint32_t sta
 	}
 	size_t j = h & (mm->cap - 1);
 	while (mm->slots[j] != 0) {
-		uint32_t i = mm->slots[j] - 1;
-		if (mm->ehash[i] == h && mm->estate[i] == state && mm->elo[i] == lo &&
-		    mm->elen[i] == len &&
-		    (len == 0 || memcmp(mm->pool + mm->eoff[i], words, len * 8) == 0))
+		const struct memo_entry *me = &mm->ent[mm->slots[j] - 1];
+		if (me->hash == h && me->state == state && me->lo == lo && me->len == len &&
+		    (len == 0 || memcmp(mm->pool + me->off, words, len * 8) == 0))
 			return 0;
 		j = (j + 1) & (mm->cap - 1);
 	}
 	if (mm->n == mm->ecap) {
 		size_t ecap = mm->ecap ? mm->ecap * 2 : 32;
-		uint64_t *eh = realloc(mm->ehash, ecap * sizeof *eh);
-		if (eh == NULL)
+		struct memo_entry *ne = realloc(mm->ent, ecap * sizeof *ne);
+		if (ne == NULL)
 			return REP_ENOMEM;
-		mm->ehash = eh;
-		uint32_t *es = realloc(mm->estate, ecap * sizeof *es);
-		if (es == NULL)
-			return REP_ENOMEM;
-		mm->estate = es;
-		uint32_t *el = realloc(mm->elo, ecap * sizeof *el);
-		if (el == NULL)
-			return REP_ENOMEM;
-		mm->elo = el;
-		uint32_t *en = realloc(mm->elen, ecap * sizeof *en);
-		if (en == NULL)
-			return REP_ENOMEM;
-		mm->elen = en;
-		size_t *eo = realloc(mm->eoff, ecap * sizeof *eo);
-		if (eo == NULL)
-			return REP_ENOMEM;
-		mm->eoff = eo;
+		mm->ent = ne;
 		int a = account(c, (ecap - mm->ecap) * MEMO_ENTRY_BYTES, 0);
 		mm->ecap = ecap;
 		if (a == S_MEM)
@@ -532,11 +515,8 @@ static int memo_insert(struct pctx *c, struct memo *mm, uint64_t h, uint32_t sta
 		if (a == S_MEM)
 			return S_MEM;
 	}
-	mm->ehash[mm->n] = h;
-	mm->estate[mm->n] = state;
-	mm->elo[mm->n] = (uint32_t)lo;
-	mm->elen[mm->n] = (uint32_t)len;
-	mm->eoff[mm->n] = mm->pool_len;
+	mm->ent[mm->n] = (struct memo_entry){.hash = h, .off = mm->pool_len, .state = state,
+					     .lo = (uint32_t)lo, .len = (uint32_t)len};
 	if (len)
 		memcpy(mm->pool + mm->pool_len, words, len * 8);
 	mm->pool_len += len;
@@ -589,15 +569,18 @@ static int search(struct pctx *c, const struct sub *s, uint32_t start, struct fi
 	}
 	int rc = REP_ENOMEM;
 	size_t W = (m + 63) / 64;
-	struct entry *e = malloc((2 * m + 1) * sizeof *e);
-	uint64_t *z = malloc(m * sizeof *z);
-	uint64_t *bits = calloc(W, sizeof *bits);
-	int32_t *stk_e = malloc(m * sizeof *stk_e);
-	uint32_t *stk_s = malloc(m * sizeof *stk_s);
+	/* one block: entries, Zobrist words, the bitset, the stack */
+	size_t fixed = (2 * m + 1) * sizeof(struct entry) + m * 16 + W * 8;
+	char *block = malloc(fixed);
 	struct memo mm = {0};
-	size_t fixed = (2 * m + 1) * sizeof *e + m * 16 + W * 8;
-	if (e == NULL || z == NULL || bits == NULL || stk_e == NULL || stk_s == NULL)
-		goto out_free;
+	if (block == NULL)
+		return REP_ENOMEM;
+	struct entry *e = (struct entry *)block;
+	uint64_t *z = (uint64_t *)(block + (2 * m + 1) * sizeof *e);
+	uint64_t *bits = z + m;
+	int32_t *stk_e = (int32_t *)(bits + W);
+	uint32_t *stk_s = (uint32_t *)(stk_e + m);
+	memset(bits, 0, W * sizeof *bits);
 	if (account(c, fixed, 0) == S_MEM) {
 		rc = S_MEM;
 		goto out_account;
@@ -715,13 +698,8 @@ static int search(struct pctx *c, const struct sub *s, uint32_t start, struct fi
 	}
 out_account:
 	account(c, 0, fixed);
-out_free:
 	memo_free(c, &mm);
-	free(e);
-	free(z);
-	free(bits);
-	free(stk_e);
-	free(stk_s);
+	free(block);
 	return rc;
 }
 
