@@ -370,8 +370,9 @@ static int parse_log_line(struct cursor *c, struct pairing *pr)
 	if (h->arena == NULL && (h->arena = rep__arena_new()) == NULL)
 		return REP_ENOMEM;
 	int rc;
-	if (ev.type == REP_OUT_INFO && take(c, ":")) {
-		/* :timed-out and friends: an info line's value is a keyword */
+	if ((ev.type == REP_OUT_INFO || ev.type == REP_OUT_FAIL) && take(c, ":")) {
+		/* :timed-out and friends: an info or fail line's value may be a
+		 * keyword (no value: a fail never took effect) */
 		while (c->p < c->end && !is_delim(*c->p))
 			c->p++;
 	} else if (ev.fn == REP_FN_CAS) {

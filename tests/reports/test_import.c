@@ -24,12 +24,15 @@ START_TEST(log_lines_pair_into_ops)
 			   "INFO  jepsen.util - 2\t:info\t:cas\t:timed-out\n"
 			   "INFO  jepsen.util - 3\t:invoke\t:cas\t[0 -7]\n"
 			   "INFO  jepsen.util - 3\t:fail\t:cas\t[0 -7]\n"
-			   "INFO  jepsen.util - 4\t:invoke\t:write\t2\n";
+			   "INFO  jepsen.util - 4\t:invoke\t:write\t2\n"
+			   "INFO  jepsen.util - 5\t:invoke\t:read\tnil\n"
+			   "INFO  jepsen.util - 5\t:fail\t:read\t:timed-out\n";
 	struct rep_history h;
 	rep_history_init(&h);
 	struct rep_error err;
 	ck_assert_int_eq(import(text, REP_FMT_AUTO, &h, &err), 0);
-	ck_assert_uint_eq(h.n, 5);
+	ck_assert_uint_eq(h.n, 6);
+	ck_assert_int_eq(h.ops[5].outcome, REP_OUT_FAIL);
 	ck_assert_int_eq(h.ops[0].fn, REP_FN_WRITE);
 	ck_assert_int_eq(h.ops[0].outcome, REP_OUT_OK);
 	ck_assert_str_eq((const char *)h.ops[0].arg.bytes, "4");
