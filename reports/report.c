@@ -983,11 +983,37 @@ static int write_html(const struct report *rp, FILE *out)
 		const char *se = st ? strstr(st, "],\"states_truncated\"") : NULL;
 		if (st != NULL && se != NULL) {
 			bput(&b, "<p id=\"states\">States the model could be in just before it: <code>");
-			size_t n = (size_t)(se - st) - 10;
-			char *tmp = malloc(n + 1);
+			/* the JSON strings back to their EDN text, comma separated */
+			char *tmp = malloc((size_t)(se - st) + 1);
 			if (tmp != NULL) {
-				memcpy(tmp, st + 10, n);
-				tmp[n] = 0;
+				size_t k = 0;
+				bool in = false;
+				for (const char *q = st + 10; q < se; q++) {
+					if (!in) {
+						if (*q == '"') {
+							in = true;
+							if (k > 0) {
+								tmp[k++] = ',';
+								tmp[k++] = ' ';
+							}
+						}
+						continue;
+					}
+					if (*q == '"') {
+						in = false;
+					} else if (*q == '\\' && q + 1 < se) {
+						q++;
+						if (*q == 'u' && q + 4 < se) {
+							tmp[k++] = (char)strtol((char[]){q[3], q[4], 0}, NULL, 16);
+							q += 4;
+						} else {
+							tmp[k++] = *q == 'n' ? '\n' : *q;
+						}
+					} else {
+						tmp[k++] = *q;
+					}
+				}
+				tmp[k] = 0;
 				html_esc(&b, tmp);
 				free(tmp);
 			}
