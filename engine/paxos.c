@@ -685,7 +685,11 @@ static bool pending_has(const struct ph_cell *c, uint64_t client, uint64_t seq)
 
 int ph__on_request(struct ph_cell *c, const struct ph_event *ev)
 {
-	ph__unquiet(c);
+	/* A consistent request needs a live leader: it ends quiet (at a
+	 * follower this arms the election timer, in case the leader is gone).
+	 * Eventual reads are answered locally and leave a quiet cell quiet. */
+	if (ev->request.consistency != PH_EVENTUAL)
+		ph__unquiet(c);
 	uint64_t client = ev->request.client, seq = ev->request.seq;
 	const uint8_t *bytes = ev->request.txn;
 	size_t len = ev->request.len;

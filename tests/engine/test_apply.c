@@ -536,6 +536,20 @@ START_TEST(quiet_cells)
 		ck_assert_msg(cl_wake(cl, i) == 0, "replica %zu still wants a timer", i);
 	size_t lead = cl_leader(cl);
 	ck_assert_uint_ne(lead, SIZE_MAX);
+	/* an eventually consistent read leaves a quiet follower quiet */
+	{
+		size_t f0 = (lead + 1) % 3;
+		struct ph_txn *t0 = txn();
+		ph_txn_read(t0, "q", 1);
+		uint8_t b0[64];
+		size_t l0;
+		ph_txn_encode(t0, b0, sizeof b0, &l0);
+		ph_txn_free(t0);
+		ck_assert_int_eq(cl_submit(cl, f0, 949, 1, PH_EVENTUAL, 0, b0, l0, &last, res_buf,
+					   sizeof res_buf), 0);
+		ck_assert_int_eq(last.status, PH_ST_COMMITTED);
+		ck_assert_uint_eq(cl_wake(cl, f0), 0);
+	}
 	/* the leader vanishes while everyone is quiet */
 	cl_isolate(cl, lead, 60000);
 	size_t f = (lead + 1) % 3;
