@@ -517,9 +517,9 @@ enum ph_msg_type {
 };
 #define PH_MSG_TYPE_MAX 9
 /* HEARTBEAT flag: the leader is idle and stops heartbeating until there is
- * work; followers disarm their election timers until any message or request
- * arrives (a request at a follower re-arms it, so a dead quiet leader is
- * replaced as soon as a client needs the cell). */
+ * work; followers disarm their election timers until any other message or a
+ * consistent request arrives (such a request at a follower re-arms it, so a
+ * dead quiet leader is replaced as soon as a client needs the cell). */
 #define PH_HB_QUIET 0x01
 
 /* Decoded message: views borrowed from the bytes decoded. */
