@@ -539,6 +539,9 @@ static void print_overview(FILE *f)
 	fprintf(f, "usage: physalia-chaos COMMAND [options]   (COMMAND --help for more)\n\n");
 	for (const struct subcommand *s = subcommands(); s->name != NULL; s++)
 		fprintf(f, "  %s\n", s->summary);
+#ifdef CHAOS_HAVE_VAGRANT
+	fprintf(f, "  vagrant ...  (vagrant/: the same campaigns across virtual machines; docs/vagrant.md)\n");
+#endif
 	fprintf(f, "\nThe main job: physalia-chaos run --default\n"
 		   "Exit: 0 linearizable and valid, 1 violation found, 2 run invalid or error.\n");
 }

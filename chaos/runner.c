@@ -446,9 +446,28 @@ static int clients_signal(void *ud, size_t h, int sig)
 	struct run *r = ud;
 	int n = 0;
 	for (size_t i = 0; i < r->nhist; i++)
-		if (r->hist[i].host_index == h && r->hist[i].pid > 0 && kill(r->hist[i].pid, sig) == 0)
+		if (r->hist[i].host_index == h && r->hist[i].pid > 0 &&
+		    r->be.ops->signal(&r->be, &r->w.hosts[h], r->hist[i].pid, sig) == 0)
 			n++;
 	return n;
+}
+
+/* Sends sig to a process the backend started on host h, and with
+ * wait_ms >= 0 waits for it up to wait_ms, then SIGKILLs and reaps it. */
+static void stop_proc(struct run *r, size_t h, pid_t *pid, int sig, int wait_ms)
+{
+	if (*pid <= 0)
+		return;
+	const struct chaos_host *host = &r->w.hosts[h];
+	r->be.ops->signal(&r->be, host, *pid, sig);
+	if (wait_ms < 0)
+		return;
+	int st;
+	if (r->be.ops->wait(&r->be, *pid, wait_ms, &st) != 1) {
+		r->be.ops->signal(&r->be, host, *pid, SIGKILL);
+		r->be.ops->wait(&r->be, *pid, 5000, &st);
+	}
+	*pid = 0;
 }
 
 /* Places the cells and creates them on their juries. */
@@ -940,25 +959,18 @@ static int setup(struct run *r)
 
 static void teardown(struct run *r)
 {
-	/* Workload clients and captures first, then nodes, then the fabric. */
-	for (size_t i = 0; i < r->nhist; i++)
-		if (r->hist[i].pid > 0) {
-			kill(r->hist[i].pid, SIGKILL);
-			waitpid(r->hist[i].pid, NULL, 0);
-			r->hist[i].pid = 0;
-		}
-	for (size_t i = 0; i < r->w.nhosts; i++) {
-		struct chaos_host *h = &r->w.hosts[i];
-		if (r->captures != NULL && r->captures[i] > 0) {
-			kill(r->captures[i], SIGKILL);
-			waitpid(r->captures[i], NULL, 0);
-			r->captures[i] = 0;
-		}
-		if (h->node_pid > 0) {
-			kill(h->node_pid, SIGCONT);
-			kill(h->node_pid, SIGKILL);
-			waitpid(h->node_pid, NULL, 0);
-			h->node_pid = 0;
+	/* Workload clients and captures first, then nodes (all through the
+	 * backend, which is still open), then the backend, then the fabric. */
+	if (r->be.ops != NULL) {
+		for (size_t i = 0; i < r->nhist; i++)
+			stop_proc(r, r->hist[i].host_index, &r->hist[i].pid, SIGKILL, 5000);
+		for (size_t i = 0; i < r->w.nhosts; i++) {
+			struct chaos_host *h = &r->w.hosts[i];
+			if (r->captures != NULL)
+				stop_proc(r, i, &r->captures[i], SIGKILL, 5000);
+			if (h->node_pid > 0 && h->paused)
+				r->be.ops->signal(&r->be, h, h->node_pid, SIGCONT);
+			stop_proc(r, i, &h->node_pid, SIGKILL, 5000);
 		}
 	}
 	if (r->backend_ok) {
@@ -1195,11 +1207,10 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 			rep_db_fault_stop(r.db, a->db_id, mono_ns());
 		}
 	}
-	for (size_t i = 0; i < r.nhist; i++)
-		if (r.hist[i].pid > 0) {
-			kill(r.hist[i].pid, SIGCONT);
-			kill(r.hist[i].pid, SIGTERM);
-		}
+	for (size_t i = 0; i < r.nhist; i++) {
+		stop_proc(&r, r.hist[i].host_index, &r.hist[i].pid, SIGCONT, -1);
+		stop_proc(&r, r.hist[i].host_index, &r.hist[i].pid, SIGTERM, -1);
+	}
 	int64_t limit = mono_ns() + (int64_t)c->workload.timeout_ms * 1000000LL + 5000000000LL;
 	for (size_t i = 0; i < r.nhist; i++) {
 		int st;
@@ -1208,11 +1219,8 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 				r.hist[i].pid = 0;
 				break;
 			}
-			if (mono_ns() > limit) {
-				kill(r.hist[i].pid, SIGKILL);
-				waitpid(r.hist[i].pid, NULL, 0);
-				r.hist[i].pid = 0;
-			}
+			if (mono_ns() > limit)
+				stop_proc(&r, r.hist[i].host_index, &r.hist[i].pid, SIGKILL, 5000);
 		}
 	}
 	tally(&r);
@@ -1221,11 +1229,24 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 		if (r.w.hosts[i].node)
 			scrape_metrics(&r, i);
 	for (size_t i = 0; i < r.w.nhosts; i++)
-		if (r.captures[i] > 0) {
-			kill(r.captures[i], SIGTERM);
-			waitpid(r.captures[i], NULL, 0);
-			r.captures[i] = 0;
-		}
+		stop_proc(&r, i, &r.captures[i], SIGTERM, 5000);
+	/* Nodes drain on SIGTERM; then the engines (still forwarding for the
+	 * drain) are closed. */
+	for (size_t i = 0; i < r.w.nhosts; i++) {
+		struct chaos_host *h = &r.w.hosts[i];
+		if (h->node_pid <= 0)
+			continue;
+		if (h->paused)
+			r.be.ops->signal(&r.be, h, h->node_pid, SIGCONT);
+		r.be.ops->signal(&r.be, h, h->node_pid, SIGTERM);
+	}
+	for (size_t i = 0; i < r.w.nhosts; i++) {
+		struct chaos_host *h = &r.w.hosts[i];
+		if (h->node_pid <= 0)
+			continue;
+		stop_proc(&r, i, &h->node_pid, 0, 5000);
+		node_event(&r, i, CHAOS_EV_STOP, "end of run");
+	}
 	uint64_t qdrops = 0;
 	char estats[2048];
 	int erc = chaos_backend_ns_close(&r.be, &qdrops, estats, sizeof estats);
@@ -1236,27 +1257,6 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 		mark_invalid(&r, "the impairment engine fell behind or failed: %s", why);
 	}
 	rep_db_add_metric(r.db, mono_ns(), "impair", "queue_dropped", (double)qdrops);
-	/* Nodes drain on SIGTERM. */
-	for (size_t i = 0; i < r.w.nhosts; i++) {
-		struct chaos_host *h = &r.w.hosts[i];
-		if (h->node_pid > 0) {
-			if (h->paused)
-				kill(h->node_pid, SIGCONT);
-			kill(h->node_pid, SIGTERM);
-		}
-	}
-	for (size_t i = 0; i < r.w.nhosts; i++) {
-		struct chaos_host *h = &r.w.hosts[i];
-		int st;
-		if (h->node_pid > 0 && r.be.ops->wait(&r.be, h->node_pid, 5000, &st) != 1) {
-			kill(h->node_pid, SIGKILL);
-			waitpid(h->node_pid, NULL, 0);
-		}
-		if (h->node_pid > 0)
-			node_event(&r, i, CHAOS_EV_STOP, "end of run");
-		h->node_pid = 0;
-	}
-
 	/* Evidence. */
 	uint64_t totals[CHAOS_V__COUNT] = { 0 };
 	load_packet_records(&r, totals);
