@@ -1052,6 +1052,19 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 				       r.w.racks[i], "", "" };
 		rep_db_add_host(r.db, &rh);
 	}
+	/* The campaign as run (resolved: seed, scaled schedule), so that the
+	 * run database alone is enough to run it again. */
+	char cpath[PATH_MAX + 32];
+	snprintf(cpath, sizeof cpath, "%s/campaign.yaml", r.dir);
+	FILE *cf = fopen(cpath, "w");
+	if (cf != NULL) {
+		int wrc = chaos_campaign_write(c, cf);
+		if (fclose(cf) == 0 && wrc == 0) {
+			struct stat cst;
+			if (stat(cpath, &cst) == 0)
+				rep_db_add_artifact(r.db, "campaign", cpath, cst.st_size);
+		}
+	}
 
 	/* Impairment engines, captures. */
 	r.engines_t0 = mono_ns();
