@@ -656,6 +656,25 @@ uint64_t ph_cell_state_hash(const struct ph_cell *c)
 	return h;
 }
 
+int ph_cell_log_entry(const struct ph_cell *c, ph_slot s, struct ph_ballot *accepted,
+		      bool *chosen, const uint8_t **value, size_t *len)
+{
+	if (c == NULL)
+		return PH_EINVAL;
+	if (s < c->base || s - c->base >= c->log_n || c->log[s - c->base].value == NULL)
+		return PH_ENOENT;
+	const struct ph_entry *e = &c->log[s - c->base];
+	if (accepted)
+		*accepted = e->accepted;
+	if (chosen)
+		*chosen = e->chosen != 0;
+	if (value)
+		*value = e->value;
+	if (len)
+		*len = e->len;
+	return 0;
+}
+
 size_t ph_cell_n_keys(const struct ph_cell *c)
 {
 	return c->kv_n;

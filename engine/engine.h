@@ -473,6 +473,14 @@ struct ph_cell_status {
 };
 void ph_cell_status(const struct ph_cell *cell, struct ph_cell_status *out);
 
+/* What this replica's log holds at slot s (from status.snapshot on): the
+ * ballot it accepted there ((0,0) if none), whether the value is known
+ * chosen, and the value (a batch; view valid until the next step). PH_ENOENT
+ * when the slot is truncated or unknown here. For per-step safety checks:
+ * two replicas must never know different values chosen at one slot. */
+int ph_cell_log_entry(const struct ph_cell *cell, ph_slot s, struct ph_ballot *accepted,
+		      bool *chosen, const uint8_t **value, size_t *len);
+
 /* 64-bit hash of the replica's protocol state (durable state, log, applied
  * state, dedup table, role and proposer progress; not timers), for state
  * de-duplication in explorers. Equal states hash equally on every build. */

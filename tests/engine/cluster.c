@@ -63,6 +63,7 @@ struct client {
 struct slotlog {
 	struct ph_transition *t;
 	size_t n, cap;
+	uint64_t chosen_hash; /* hash of the value known chosen here, 0: none yet */
 };
 
 struct cl_cluster {
@@ -218,6 +219,8 @@ static void net_send(struct cl_cluster *cl, ph_node_id from, ph_node_id to, cons
 
 static void client_reply(struct cl_cluster *cl, const struct ph_reply *rep);
 
+static void grow_log(struct cl_cluster *cl, ph_slot slot);
+
 static void record_transition(struct cl_cluster *cl, size_t i, const struct ph_transition *t)
 {
 	struct replica *r = &cl->r[i];
@@ -226,14 +229,7 @@ static void record_transition(struct cl_cluster *cl, size_t i, const struct ph_t
 	r->seen_any = 1;
 	r->last_slot = t->slot;
 	r->last_index = t->index;
-	if (t->slot >= cl->log_n) {
-		size_t n = t->slot + 1 + 64;
-		cl->log = realloc(cl->log, n * sizeof *cl->log);
-		if (cl->log == NULL)
-			abort();
-		memset(cl->log + cl->log_n, 0, (n - cl->log_n) * sizeof *cl->log);
-		cl->log_n = n;
-	}
+	grow_log(cl, t->slot);
 	if (t->slot > cl->st.max_slot)
 		cl->st.max_slot = t->slot;
 	struct slotlog *s = &cl->log[t->slot];
@@ -255,6 +251,44 @@ static void record_transition(struct cl_cluster *cl, size_t i, const struct ph_t
 	}
 	s->t = grow(s->t, &s->cap, s->n + 1, sizeof *s->t);
 	s->t[s->n++] = *t;
+}
+
+static void grow_log(struct cl_cluster *cl, ph_slot slot)
+{
+	if (slot < cl->log_n)
+		return;
+	size_t n = slot + 1 + 64;
+	cl->log = realloc(cl->log, n * sizeof *cl->log);
+	if (cl->log == NULL)
+		abort();
+	memset(cl->log + cl->log_n, 0, (n - cl->log_n) * sizeof *cl->log);
+	cl->log_n = n;
+}
+
+/* Safety after every step: no two replicas ever know different values
+ * chosen at one slot (checked on every slot each replica holds). */
+static void check_chosen(struct cl_cluster *cl, size_t i)
+{
+	struct ph_cell *c = cl->r[i].cell;
+	struct ph_cell_status s;
+	ph_cell_status(c, &s);
+	for (ph_slot k = s.snapshot; k < s.chosen + 64; k++) {
+		bool chosen;
+		const uint8_t *v;
+		size_t len;
+		if (ph_cell_log_entry(c, k, NULL, &chosen, &v, &len) != 0 || !chosen)
+			continue;
+		uint64_t h = 0xcbf29ce484222325ull;
+		for (size_t b = 0; b < len; b++)
+			h = (h ^ v[b]) * 0x100000001b3ull;
+		h |= 1;
+		grow_log(cl, k);
+		if (cl->log[k].chosen_hash == 0)
+			cl->log[k].chosen_hash = h;
+		else if (cl->log[k].chosen_hash != h)
+			fail(cl, "replica %zu: a different value known chosen at slot %llu", i,
+			     (unsigned long long)k);
+	}
 }
 
 static void handle_update(struct cl_cluster *cl, size_t i, const struct ph_update *u)
@@ -293,6 +327,7 @@ static void handle_update(struct cl_cluster *cl, size_t i, const struct ph_updat
 	for (size_t k = 0; k < u->n_transitions; k++)
 		record_transition(cl, i, &u->transitions[k]);
 	r->wake = u->wake;
+	check_chosen(cl, i);
 }
 
 static int step(struct cl_cluster *cl, size_t i, const struct ph_event *ev)
