@@ -11,6 +11,7 @@
  *   - clients send transactions (increment of c<client>, put s<client> = seq)
  *     to the replica they believe leads, retry with the same seq on timeout,
  *     busy or not-leader.
+ * After every step: no two replicas know different values chosen at one slot.
  * Checks (cl_check): every replica applied the same transitions in the same
  * order (slot, index, client, seq, outcome), all replicas' states are equal,
  * every acknowledged commit is in the final state, and no (client, seq)
