@@ -49,6 +49,20 @@ for case in "default:--default" "large:--shape 3x12x8+2"; do
 	hosts=$(($(wc -l <"$out/hosts.tsv") - 1))
 	echo "$name: $machines machines for $hosts hosts: vagrant validate passed"
 done
+# A campaign and a rack model file as inputs (chaos's test data).
+data=$src/tests/chaos/data
+if [[ -f $data/proof.yaml && -f $data/colony7.yaml ]]; then
+	"$bin" vagrant "$data/proof.yaml" -o "$tmp/campaign" --source "$src" >/dev/null
+	cmp -s "$data/proof.yaml" "$tmp/campaign/campaign.yaml" || fail "campaign.yaml is not the campaign"
+	"$bin" vagrant "$data/colony7.yaml" -o "$tmp/model" --source "$src" >/dev/null
+	hosts=$(($(wc -l <"$tmp/model/hosts.tsv") - 1))
+	((hosts == 10)) || fail "colony7.yaml: $hosts hosts, expected 10"
+	echo "campaign and rack model inputs: written"
+fi
+if "$bin" vagrant "$tmp/default/Vagrantfile" -o "$tmp/neither" --source "$src" 2>"$tmp/err"; then
+	fail "a Vagrantfile was taken for a rack model"
+fi
+grep -q "neither a campaign" "$tmp/err" || fail "no clear message for a bad input: $(cat "$tmp/err")"
 # The generator refuses to overwrite.
 if "$bin" vagrant --default -o "$tmp/default" --source "$src" 2>"$tmp/err"; then
 	fail "overwrote an existing directory"
