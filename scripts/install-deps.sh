@@ -43,4 +43,11 @@ if command -v systemctl >/dev/null && systemctl is-active --quiet etcd 2>/dev/nu
 	systemctl stop etcd || true
 fi
 pkill -x etcd 2>/dev/null || true
+# openssh-server, when this run installed it, may have started a system sshd;
+# the vagrant tests run their own inside namespaces. An sshd that was there
+# before is left alone.
+if [[ " ${missing[*]} " == *" openssh-server "* ]] && command -v systemctl >/dev/null &&
+	systemctl is-active --quiet ssh 2>/dev/null; then
+	systemctl disable --now ssh || true
+fi
 echo "install-deps: done"
