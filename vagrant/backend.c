@@ -411,6 +411,37 @@ err_free:
 	return rc;
 }
 
+int vag_backend_put(struct chaos_backend *b, const struct chaos_host *h, const char *local,
+		    const char *remote)
+{
+	struct vb_impl *im = impl(b);
+	int hi = world_index(b->world, h);
+	if (hi < 0)
+		return CHAOS_EINVAL;
+	char err[256];
+	int rc = vag_ssh_put(im->ssh, im->map[hi].machine, local, remote, err, sizeof(err));
+	if (rc == VAG_OK)
+		return 0;
+	fprintf(stderr, "physalia-chaos: %s\n", err);
+	return rc == VAG_ENOTFOUND ? CHAOS_ENOTFOUND : CHAOS_ETOOL;
+}
+
+int vag_backend_fetch(struct chaos_backend *b, const struct chaos_host *h, const char *remote,
+		      const char *local)
+{
+	struct vb_impl *im = impl(b);
+	int hi = world_index(b->world, h);
+	if (hi < 0)
+		return CHAOS_EINVAL;
+	char err[256];
+	int rc = vag_ssh_fetch(im->ssh, im->map[hi].machine, remote, local, err, sizeof(err));
+	if (rc == VAG_OK)
+		return 0;
+	if (rc != VAG_ENOTFOUND)
+		fprintf(stderr, "physalia-chaos: %s\n", err);
+	return rc == VAG_ENOTFOUND ? CHAOS_ENOTFOUND : CHAOS_ETOOL;
+}
+
 void vag_backend_close(struct chaos_backend *b)
 {
 	struct vb_impl *im = impl(b);

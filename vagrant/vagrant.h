@@ -332,6 +332,7 @@ int vag_hosts_tsv_parse(const char *name, const char *text, size_t len,
 			struct vag_hosts_row **rows, size_t *nrows, char *err, size_t errlen);
 
 struct chaos_world;
+struct chaos_host;
 struct chaos_backend;
 
 /* Fills *out with chaos/'s host backend (chaos/runner.h) for the world w
@@ -345,6 +346,14 @@ int vag_backend_open(struct chaos_world *w, const char *vagrant_dir, const char 
 		     const char *control_dir, const char *impair_cmd, int sudo,
 		     struct chaos_backend *out, char *err, size_t errlen);
 void vag_backend_close(struct chaos_backend *b);
+
+/* Files between the controller and the machine of world host h (configs
+ * out; histories, logs, pcaps back), any size. Return 0, CHAOS_EINVAL (h
+ * not of this world), CHAOS_ENOTFOUND (no such file), CHAOS_ETOOL. */
+int vag_backend_put(struct chaos_backend *b, const struct chaos_host *h, const char *local,
+		    const char *remote);
+int vag_backend_fetch(struct chaos_backend *b, const struct chaos_host *h, const char *remote,
+		      const char *local);
 
 /* ---------------------------------------------------------------- the CLI */
 

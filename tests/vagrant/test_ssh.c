@@ -416,6 +416,16 @@ START_TEST(chaos_backend_ops)
 	const char *t[] = { "true", NULL }, *f[] = { "false", NULL };
 	ck_assert_int_eq(be.ops->run(&be, a, t), 0);
 	ck_assert_int_eq(be.ops->run(&be, a, f), 1);
+	/* Files both ways through the backend (configs out, histories back). */
+	char back[512];
+	snprintf(back, sizeof(back), "%s/log-back.txt", dir);
+	ck_assert_int_eq(vag_backend_put(&be, c, log, "/var/lib/physalia-chaos/run/echo.log"), 0);
+	ck_assert_int_eq(vag_backend_fetch(&be, c, "/var/lib/physalia-chaos/run/echo.log", back), 0);
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", log, back);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(vag_backend_fetch(&be, a, "/var/lib/physalia-chaos/run/echo.log", back),
+			 CHAOS_ENOTFOUND);
 	/* rate: refused, never silently ignored. */
 	ck_assert_int_eq(be.ops->rate(&be, c, 1000), CHAOS_ENOTBUILT);
 
