@@ -53,4 +53,39 @@ for p in "$tmp"/m/sshd-*.pid; do
 		exit 1
 	fi
 done
-exit $rc
+((rc == 0)) || exit $rc
+
+# Grouped machines (one per rack's hosts): provision.sh adds the other hosts'
+# addresses; hops stay ToR, spine, ToR across racks, and the hosts of one
+# machine reach each other inside it.
+"$bin" vagrant --shape 1x3x1+1 --max-vms 1 -o "$tmp/grouped" --source "$src" >/dev/null
+bash "$here/machines.sh" up "$run" "$tmp/g" "$tmp/grouped" "$src/vagrant/provision.sh"
+ns_of() { awk -v m="$1" '$1 == m {print $2}' "$tmp/g/namespaces.txt"; }
+addr_of() { awk -F'\t' -v h="$1" '$1 == h {print $6}' "$tmp/grouped/hosts.tsv"; }
+m1=$(ns_of rack1-hosts) m2=$(ns_of rack2-hosts)
+[[ -n $m1 && -n $m2 ]] || { echo "FAIL: grouped machines missing" >&2; exit 1; }
+ip -n "$m2" -o -4 addr show dev eth1 | grep -q " $(addr_of r2-c1)/32 " ||
+	{ echo "FAIL: r2-c1's address is not on rack2-hosts" >&2; exit 1; }
+ip netns exec "$m2" "$probe" echo "$(addr_of r2-c1)" 7000 >/dev/null &
+echo_pid=$!
+probe_at() { # FROM-NS SRC DST TTL -> replies
+	for ((i = 0; i < 50; i++)); do # the echo binds first (bounded)
+		out=$(ip netns exec "$1" "$probe" ping "$2" "$3" 7000 10 "$4" 300)
+		[[ $4 -lt 4 || $out != "sent 10 received 0" ]] && break
+	done
+	echo "${out##* }"
+}
+g3=$(probe_at "$m1" "$(addr_of r1-n1)" "$(addr_of r2-c1)" 3)
+g4=$(probe_at "$m1" "$(addr_of r1-n1)" "$(addr_of r2-c1)" 4)
+local_=$(probe_at "$m2" "$(addr_of r2-n1)" "$(addr_of r2-c1)" 1)
+kill "$echo_pid" 2>/dev/null || true
+wait "$echo_pid" 2>/dev/null || true
+bash "$here/machines.sh" down "$run" "$tmp/g"
+echo "grouped: TTL 3 -> $g3, TTL 4 -> $g4 replies across racks; same machine TTL 1 -> $local_"
+if [[ $g3 != 0 || $g4 != 10 || $local_ != 10 ]]; then
+	echo "FAIL: grouped layout hops" >&2
+	exit 1
+fi
+left=$(ip netns list | awk '{print $1}' | grep -c "^$run-" || true)
+((left == 0)) || { echo "FAIL: $left namespaces of $run left behind" >&2; exit 1; }
+exit 0
