@@ -9,7 +9,8 @@
  *    messages;
  *  - nothing is left behind (namespaces, processes);
  * and with physalia-node-planted (the engine's planted bugs) the same
- * campaign reports the violation (exit 1) for choose-without-majority. */
+ * campaign reports the violation (exit 1) for choose-without-majority
+ * (within two runs: see the test). */
 #define _GNU_SOURCE
 #include <check.h>
 #include <dirent.h>
@@ -177,18 +178,33 @@ START_TEST(proof_campaign_is_valid_linearizable_and_leaves_marks)
 }
 END_TEST
 
+/* Finding a bug is a matter of chance (a leader must be on the minority
+ * side and get a write while cut off): the campaign is built so that it
+ * almost always happens (measured: 4 of 4 runs; 7 of 8 with a 6 s partition
+ * instead of 10 s), and the test allows a
+ * second run before calling the bug missed. */
 START_TEST(planted_choose_without_majority_is_caught)
 {
-	char dir[300], fabric[32];
-	snprintf(dir, sizeof dir, "%s/planted-choose", out_root);
-	int code = run_campaign(dir, "choose-without-majority", fabric, sizeof fabric);
-	ck_assert_msg(code == 1, "physalia-chaos run exited %d, expected 1 (violation found)", code);
-	sqlite3 *db = open_db(dir);
-	char verdict[64];
-	qtext(db, "SELECT verdict FROM run", verdict, sizeof verdict);
-	ck_assert_str_eq(verdict, "NOT linearizable");
-	sqlite3_close(db);
-	nothing_left(fabric, dir);
+	int caught = 0;
+	for (int attempt = 1; attempt <= 2 && !caught; attempt++) {
+		char dir[300], fabric[32];
+		snprintf(dir, sizeof dir, "%s/planted-choose-%d", out_root, attempt);
+		int code = run_campaign(dir, "choose-without-majority", fabric, sizeof fabric);
+		ck_assert_msg(code == 0 || code == 1, "physalia-chaos run exited %d", code);
+		sqlite3 *db = open_db(dir);
+		char verdict[64];
+		qtext(db, "SELECT verdict FROM run", verdict, sizeof verdict);
+		sqlite3_close(db);
+		nothing_left(fabric, dir);
+		if (code == 1) {
+			ck_assert_str_eq(verdict, "NOT linearizable");
+			caught = attempt;
+		} else {
+			printf("attempt %d: the planted bug left no violation (%s)\n", attempt, verdict);
+		}
+	}
+	ck_assert_msg(caught, "choose-without-majority was not caught in 2 runs");
+	printf("choose-without-majority caught on run %d\n", caught);
 }
 END_TEST
 
