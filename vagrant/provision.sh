@@ -128,7 +128,7 @@ network_script() {
 	declare -A devof
 	for n in "${nics[@]}"; do
 		addr=${n%/*}
-		dev=$(ip -o -4 addr show | awk -v a="$addr" '{split($4, p, "/"); if (p[1] == a) print $2}' | head -1)
+		dev=$(ip -o -4 addr show | awk -v a="$addr" '{split($4, p, "/"); if (p[1] == a && !found) {print $2; found = 1}}')
 		[[ -n $dev ]] || die "no interface carries $addr (did vagrant configure --nic $n?)"
 		devof[$n]=$dev
 		if [[ $kind != host ]]; then
@@ -256,7 +256,9 @@ else
 		cmake --build "$build" --target "$t" -j"$(nproc)" >/dev/null
 		dir=bin
 		[[ $t == physalia-node ]] && dir=sbin
-		install -D -m 0755 "$(find "$build" -type f -name "$t" -perm -u+x | head -1)" "$prefix/$dir/$t"
+		bin=$(find "$build" -type f -name "$t" -perm -u+x -print -quit)
+		[[ -n $bin ]] || die "the build of $commit made no $t"
+		install -D -m 0755 "$bin" "$prefix/$dir/$t"
 	done
 	if [[ -f $srcdir/node/physalia-node.service ]]; then
 		install -D -m 0644 "$srcdir/node/physalia-node.service" "$sharedir/physalia-node.service"

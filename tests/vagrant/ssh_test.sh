@@ -64,8 +64,9 @@ ns_of() { awk -v m="$1" '$1 == m {print $2}' "$tmp/g/namespaces.txt"; }
 addr_of() { awk -F'\t' -v h="$1" '$1 == h {print $6}' "$tmp/grouped/hosts.tsv"; }
 m1=$(ns_of rack1-hosts) m2=$(ns_of rack2-hosts)
 [[ -n $m1 && -n $m2 ]] || { echo "FAIL: grouped machines missing" >&2; exit 1; }
-ip -n "$m2" -o -4 addr show dev eth1 | grep -q " $(addr_of r2-c1)/32 " ||
-	{ echo "FAIL: r2-c1's address is not on rack2-hosts" >&2; exit 1; }
+addrs=$(ip -n "$m2" -o -4 addr show dev eth1)
+[[ $addrs == *" $(addr_of r2-c1)/32 "* ]] ||
+	{ echo "FAIL: r2-c1's address is not on rack2-hosts: $addrs" >&2; exit 1; }
 ip netns exec "$m2" "$probe" echo "$(addr_of r2-c1)" 7000 >/dev/null &
 echo_pid=$!
 probe_at() { # FROM-NS SRC DST TTL -> replies
