@@ -49,7 +49,7 @@ static int config_check(const struct ph_cell_config *cfg)
 	    cfg->election_timeout > UINT64_MAX / 4)
 		return PH_EINVAL;
 #ifdef PH_PLANTED_BUGS
-	if (cfg->planted_bug < PH_BUG_NONE || cfg->planted_bug > PH_BUG_APPLY_RETRY_TWICE)
+	if (cfg->planted_bug < PH_BUG_NONE || cfg->planted_bug > PH_BUG_DEPOSED_VOTES)
 		return PH_EINVAL;
 #else
 	if (cfg->planted_bug != PH_BUG_NONE)
@@ -82,6 +82,8 @@ int ph_cell_new(const struct ph_cell_config *cfg, const struct ph_allocator *all
 	c->self = cfg->self;
 	c->jury.n = (uint8_t)cfg->jury_n;
 	memcpy(c->jury.ids, cfg->jury, cfg->jury_n * sizeof cfg->jury[0]);
+	c->member_seen = ph__jury_member(&c->jury, c->self);
+	c->jury_window_changes = cfg->jury_window_changes;
 	c->alpha = (uint8_t)cfg->alpha;
 	c->max_batch = (uint8_t)cfg->max_batch;
 	c->rng = cfg->seed ^ 0x70687973616c6961ull; /* "physalia" */
@@ -289,11 +291,12 @@ int ph__out_msg(struct ph_cell *c, ph_node_id to, const struct ph_msg *m)
 
 int ph__out_broadcast(struct ph_cell *c, const struct ph_msg *m)
 {
-	ph_node_id to[PH_JURY_MAX];
-	size_t n = 0;
-	for (size_t i = 0; i < c->jury.n; i++)
-		if (c->jury.ids[i] != c->self)
-			to[n++] = c->jury.ids[i];
+	/* every jury of the open eras: the roster (jury.c) */
+	ph_node_id ids[PH_ROSTER_MAX], to[PH_ROSTER_MAX];
+	size_t n = 0, r = ph__roster(c, ids);
+	for (size_t i = 0; i < r; i++)
+		if (ids[i] != c->self)
+			to[n++] = ids[i];
 	return out_msgs(c, to, n, m);
 }
 
@@ -469,7 +472,10 @@ int ph__advance(struct ph_cell *c)
 			return err;
 		c->applied++;
 		c->apply_index = 0;
+		ph__jury_fold(c);
 	}
+	if (ph__member_from(c, c->chosen))
+		c->member_seen = 1;
 	assert(c->base <= c->applied && c->applied <= c->chosen);
 	if (c->applied - c->base >= PH_SNAP_EVERY)
 		ph__truncate(c, c->applied);
@@ -550,7 +556,7 @@ int ph_cell_step(struct ph_cell *c, const struct ph_event *ev, struct ph_update 
 		return PH_EINVAL;
 	if (ev->type == PH_EV_DURABLE && ev->durable.persist_id > c->persist_id)
 		return PH_EINVAL;
-	if (ev->type < PH_EV_TICK || ev->type > PH_EV_DURABLE)
+	if (ev->type < PH_EV_TICK || ev->type > PH_EV_RECONFIGURE)
 		return PH_EINVAL;
 	if (!c->keep_out)
 		out_reset(c);
@@ -569,6 +575,9 @@ int ph_cell_step(struct ph_cell *c, const struct ph_event *ev, struct ph_update 
 		break;
 	case PH_EV_REQUEST:
 		err = ph__on_request(c, ev);
+		break;
+	case PH_EV_RECONFIGURE:
+		err = ph__on_reconfigure(c, ev);
 		break;
 	case PH_EV_DURABLE:
 		if (ev->durable.persist_id > c->durable_id)
@@ -599,8 +608,11 @@ void ph_cell_status(const struct ph_cell *c, struct ph_cell_status *s)
 	s->applied = c->applied;
 	s->snapshot = c->base;
 	s->in_flight = c->role == PH_ROLE_LEADER && c->next > c->chosen ? (uint32_t)(c->next - c->chosen) : 0;
-	s->jury_n = c->jury.n;
-	memcpy(s->jury, c->jury.ids, sizeof s->jury);
+	const struct ph_jury *nj = ph__jury_newest(c, &s->jury_from);
+	s->jury_n = nj->n;
+	memcpy(s->jury, nj->ids, sizeof s->jury);
+	s->jury_epoch = c->jury_epoch;
+	s->deposed = ph__deposed(c);
 	s->persist_id = c->persist_id;
 	s->durable_id = c->durable_id;
 	s->dropped_messages = c->dropped;
@@ -635,6 +647,13 @@ uint64_t ph_cell_state_hash(const struct ph_cell *c)
 	h = ph__hash_u64(h, c->jury.n);
 	for (size_t i = 0; i < c->jury.n; i++)
 		h = ph__hash_u64(h, c->jury.ids[i]);
+	h = ph__hash_u64(h, c->jury_epoch);
+	h = ph__hash_u64(h, c->eras_n);
+	for (size_t k = 0; k < c->eras_n; k++) {
+		h = ph__hash_u64(h, c->eras[k].from);
+		for (size_t i = 0; i < c->eras[k].jury.n; i++)
+			h = ph__hash_u64(h, c->eras[k].jury.ids[i]);
+	}
 	h = ph__hash_u64(h, c->feature_level);
 	/* sessions in client order, so the table's layout does not matter */
 	uint64_t last = 0;

@@ -234,6 +234,11 @@ enum ph_reason {
 	PH_R_SESSION_EXPIRED = 7, /* unknown client (evicted) with seq != 1 */
 	PH_R_FEATURE = 8,         /* feature level above the cell's level */
 	PH_R_MALFORMED = 9,       /* a logged transaction that does not decode */
+	/* jury changes (PH_EV_RECONFIGURE; docs/protocol.md) */
+	PH_R_JURY_EPOCH = 10,     /* the change expected another jury epoch */
+	PH_R_JURY_INVALID = 11,   /* out not a member, in already one, or size out of 3..9 */
+	PH_R_JURY_PENDING = 12,   /* an earlier change is still inside its alpha window */
+	PH_R_JURY_RETURN = 13,    /* the joining node's earlier term is still open */
 };
 const char *ph_reason_name(int reason);
 
@@ -270,6 +275,10 @@ enum ph_bug {
 	PH_BUG_CHOOSE_WITHOUT_MAJORITY = 3, /* chosen with one vote short of a majority */
 	PH_BUG_FORGET_PROMISE_ON_RESTART = 4, /* load ignores PROMISE records */
 	PH_BUG_APPLY_RETRY_TWICE = 5,       /* dedup check skipped at apply */
+	PH_BUG_JURY_EFFECT_AT_I = 6,        /* a jury change chosen at i acts from i + 1,
+					     * not i + alpha */
+	PH_BUG_DEPOSED_VOTES = 7,           /* a deposed replica keeps acting on the last
+					     * jury it was in (elections, votes) */
 };
 
 struct ph_cell_config {
@@ -284,6 +293,9 @@ struct ph_cell_config {
 	ph_time heartbeat_interval; /* leader heartbeat and retransmission (init: 30 ms) */
 	uint32_t max_batch;   /* transactions per slot, 1..PH_BATCH_MAX (init: 16) */
 	int planted_bug;      /* enum ph_bug; only ph_engine_planted accepts non-zero */
+	bool jury_window_changes; /* allow several jury changes inside one alpha window
+				   * (init: false: a change is refused, PH_R_JURY_PENDING,
+				   * until the previous one took effect) */
 };
 
 /* Fills defaults; the caller then sets pkey, self, jury, seed. */
@@ -332,6 +344,32 @@ enum ph_event_type {
 	PH_EV_RECEIVE = 2, /* a peer message (undecoded; validated by the engine) */
 	PH_EV_REQUEST = 3, /* a client request */
 	PH_EV_DURABLE = 4, /* every record of updates up to persist_id is on disk */
+	PH_EV_RECONFIGURE = 5, /* a jury change from the control plane (at the leader) */
+};
+
+/*
+ * Jury changes (PHYSALIA.md 4; docs/protocol.md; model tests/spec/cell.pml).
+ * A change is a transition in the cell's log: chosen at slot i, it takes
+ * effect at slot i + alpha (slots below are voted on by the jury before it).
+ * It names the jury epoch it expects (ph_cell_status.jury_epoch, the number
+ * of changes applied so far); at any other epoch it is refused, so a
+ * duplicated or retried change never moves the cell twice (ABA). Refusals
+ * come back as PH_ST_IGNORED with a PH_R_JURY_* reason. A replica that is
+ * not in the jury of any open slot is deposed: it stops voting and leading
+ * and answers clients PH_ST_ERROR / PH_EDEPOSED; its status keeps the newest
+ * jury as a forwarding pointer.
+ */
+enum ph_jury_op {
+	PH_JURY_REPLACE = 1, /* out leaves, in joins (the common move) */
+	PH_JURY_ADD = 2,     /* in joins */
+	PH_JURY_REMOVE = 3,  /* out leaves */
+};
+
+struct ph_jury_change {
+	int op;           /* enum ph_jury_op */
+	ph_node_id out;   /* REPLACE, REMOVE */
+	ph_node_id in;    /* REPLACE, ADD */
+	uint32_t epoch;   /* the jury epoch this change expects */
 };
 
 enum ph_consistency {
@@ -359,6 +397,11 @@ struct ph_event {
 		struct {
 			uint64_t persist_id;
 		} durable;
+		struct {
+			uint64_t client; /* non-zero; one session with PH_EV_REQUEST's */
+			uint64_t seq;
+			struct ph_jury_change change;
+		} reconfigure;
 	};
 };
 
@@ -463,8 +506,12 @@ struct ph_cell_status {
 	ph_slot applied;            /* every slot below is applied (= token) */
 	ph_slot snapshot;           /* log truncated below this slot */
 	uint32_t in_flight;         /* slots proposed and not yet chosen */
-	size_t jury_n;
+	size_t jury_n;              /* the newest jury (after every applied change) */
 	ph_node_id jury[PH_JURY_MAX];
+	uint32_t jury_epoch;        /* jury changes applied so far */
+	ph_slot jury_from;          /* the newest jury votes from this slot on */
+	bool deposed;               /* not in the jury of any open slot: jury is
+				     * the forwarding pointer */
 	uint64_t persist_id;        /* last persist id issued */
 	uint64_t durable_id;        /* last reported durable */
 	uint64_t dropped_messages;  /* peer messages refused by validation */

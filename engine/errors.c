@@ -36,6 +36,10 @@ const char *ph_reason_name(int reason)
 	case PH_R_SESSION_EXPIRED: return "session-expired";
 	case PH_R_FEATURE: return "feature-level";
 	case PH_R_MALFORMED: return "malformed";
+	case PH_R_JURY_EPOCH: return "jury-epoch-mismatch";
+	case PH_R_JURY_INVALID: return "jury-change-invalid";
+	case PH_R_JURY_PENDING: return "jury-change-pending";
+	case PH_R_JURY_RETURN: return "jury-member-term-open";
 	}
 	return "unknown";
 }

@@ -126,6 +126,8 @@ int ph__txn_peek_level(const uint8_t *bytes, size_t len, uint16_t *level);
 
 /* A decoded batch entry (view into the batch bytes). */
 #define PH_ENTRY_TXN 1
+#define PH_ENTRY_JURY 2 /* a jury change: version u8, op u8, out u32, in u32, epoch u32 */
+#define PH_JURY_CHANGE_LEN 14
 struct ph_bentry {
 	uint8_t kind;
 	uint64_t client;
@@ -201,6 +203,14 @@ struct ph_jury {
 	ph_node_id ids[PH_JURY_MAX];
 };
 
+/* A jury era: `jury` votes on slots from `from` on (until the next era). */
+#define PH_ERAS_MAX 6
+struct ph_era {
+	ph_slot from;
+	struct ph_jury jury;
+};
+#define PH_ROSTER_MAX 16 /* c->jury plus one joiner per era: bits of a uint16_t */
+
 /* Output under construction; bytes live in `arena` at offsets until
  * finalisation fixes the pointers (the arena may move while growing). */
 struct ph_out {
@@ -240,7 +250,12 @@ struct ph_cell {
 	ph_time election_at;   /* follower/candidate: start (another) phase 1 */
 	ph_time heartbeat_at;  /* leader: heartbeat + retransmit; candidate: retransmit */
 	ph_time catchup_at;    /* earliest next catch-up request */
-	struct ph_jury jury;
+	struct ph_jury jury;   /* votes on slots below eras[0].from (jury.c) */
+	struct ph_era eras[PH_ERAS_MAX]; /* later juries, by increasing from */
+	uint8_t eras_n;
+	uint8_t jury_window_changes; /* config: several changes in one window */
+	uint32_t jury_epoch;   /* changes applied */
+	uint8_t member_seen;   /* was in the jury of an open slot (volatile) */
 
 	/* acceptor */
 	struct ph_ballot promised;
@@ -341,6 +356,7 @@ int ph__reply_simple(struct ph_cell *c, uint64_t client, uint64_t seq, int statu
 int ph__on_message(struct ph_cell *c, ph_node_id from, const struct ph_msg *m);
 int ph__on_tick(struct ph_cell *c);
 int ph__on_request(struct ph_cell *c, const struct ph_event *ev);
+int ph__on_reconfigure(struct ph_cell *c, const struct ph_event *ev);
 /* After applying (cell.c): answer pending requests, propose open work. */
 int ph__propose(struct ph_cell *c);
 void ph__step_down(struct ph_cell *c);
@@ -359,6 +375,34 @@ bool ph__window_open(const struct ph_cell *c, ph_slot s);
 /* May an acceptor accept slot s now? (s < its chosen + alpha) */
 bool ph__accept_window(const struct ph_cell *c, ph_slot s);
 int ph__jury_check(const ph_node_id *ids, size_t n);
+/* The newest jury (after every applied change) and the slot it votes from. */
+const struct ph_jury *ph__jury_newest(const struct ph_cell *c, ph_slot *from);
+/* The roster: c->jury then each era's newcomers, in a stable order (bit i of
+ * a vote mask is roster id i). Returns n, fills ids (PH_ROSTER_MAX). */
+size_t ph__roster(const struct ph_cell *c, ph_node_id *ids);
+uint16_t ph__roster_bit(const struct ph_cell *c, ph_node_id id);
+/* Does mask (roster bits) hold a majority of the jury of slot s? */
+bool ph__quorum_at(const struct ph_cell *c, ph_slot s, uint16_t mask);
+/* How many members of the jury of slot s are in mask? */
+size_t ph__votes_at(const struct ph_cell *c, ph_slot s, uint16_t mask);
+/* ... of every jury voting on a slot in [from, from + alpha)? */
+bool ph__quorum_window(const struct ph_cell *c, ph_slot from, uint16_t mask);
+/* Is self in the jury of some slot from `from` on (the window and later)? */
+bool ph__member_from(const struct ph_cell *c, ph_slot from);
+/* Was a member, and is in no jury of an open slot any more? */
+bool ph__deposed(const struct ph_cell *c);
+/* May self vote on slot s (member of its jury; planted bug aside)? */
+bool ph__may_vote(const struct ph_cell *c, ph_slot s);
+/* Validate a logged jury change at slot against the applied history:
+ * PH_R_NONE or the PH_R_JURY_* reason it is refused for. */
+int ph__jury_check_change(const struct ph_cell *c, ph_slot slot, const uint8_t *bytes, size_t len);
+/* Apply a change ph__jury_check_change accepted (cannot fail). */
+void ph__jury_commit_change(struct ph_cell *c, ph_slot slot, const uint8_t *bytes, size_t len);
+/* Fold eras no slot still needing a jury can see (deterministic: from the
+ * applied prefix only), remapping vote masks to the new roster. */
+void ph__jury_fold(struct ph_cell *c);
+/* Encode a change (PH_JURY_CHANGE_LEN bytes). */
+void ph__jury_change_encode(const struct ph_jury_change *ch, uint8_t *buf);
 
 /* ---- records (record.c) ----------------------------------------------------- */
 /* Emit the records for everything dirty into the output (cell.c finalise). */

@@ -8,7 +8,7 @@
  * changed, by code that cannot fail. */
 #include "internal.h"
 
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2 /* 2: jury epoch and eras (issue 5) */
 #define RESULT_VERSION 1
 
 static int key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
@@ -351,8 +351,27 @@ static int apply_refused(struct ph_cell *c, ph_slot slot, uint32_t index,
 	return emit(c, slot, index, e, PH_OUT_IGNORED, reason, PH_ST_IGNORED, res, w.len);
 }
 
+/* A jury change (jury.c decides; no session: the epoch it names makes a
+ * retry or a duplicate refused, never applied twice). */
+static int apply_jury(struct ph_cell *c, ph_slot slot, uint32_t index, const struct ph_bentry *e)
+{
+	int reason = ph__jury_check_change(c, slot, e->txn, e->len);
+	if (reason != PH_R_NONE)
+		return apply_refused(c, slot, index, e, (uint8_t)reason);
+	uint8_t res[32];
+	struct ph_wr w;
+	ph__wr_init(&w, res, sizeof res);
+	result_write(&w, c, NULL, PH_OUT_COMMITTED, PH_R_NONE, 0, slot + 1, false);
+	int err = emit(c, slot, index, e, PH_OUT_COMMITTED, PH_R_NONE, PH_ST_COMMITTED, res, w.len);
+	if (err == 0)
+		ph__jury_commit_change(c, slot, e->txn, e->len);
+	return err;
+}
+
 int ph__apply_entry(struct ph_cell *c, ph_slot slot, uint32_t index, const struct ph_bentry *e)
 {
+	if (e->kind == PH_ENTRY_JURY)
+		return apply_jury(c, slot, index, e);
 	struct ph_session *s = ph__session_find(c, e->client);
 	bool check = true;
 #ifdef PH_PLANTED_BUGS
@@ -493,6 +512,7 @@ int ph__reply_simple(struct ph_cell *c, uint64_t client, uint64_t seq, int statu
 
 /* ---- snapshot codec ---------------------------------------------------------
  * version u8, applied slot u64, feature level u16, jury (n u8, ids u32),
+ * jury epoch u32, eras (n u8; from u64, jury (n u8, ids u32); from increasing),
  * sessions (n u8; client u64, seq u64, slot u64, index u32, outcome u8,
  * reason u8, result u16 len + bytes; clients strictly increasing),
  * keys (n u16; key u8 len + bytes, value; strictly increasing). */
@@ -505,6 +525,14 @@ int ph__snapshot_encode(const struct ph_cell *c, struct ph_wr *w)
 	ph__wr_u8(w, c->jury.n);
 	for (size_t i = 0; i < c->jury.n; i++)
 		ph__wr_u32(w, c->jury.ids[i]);
+	ph__wr_u32(w, c->jury_epoch);
+	ph__wr_u8(w, c->eras_n);
+	for (size_t k = 0; k < c->eras_n; k++) {
+		ph__wr_u64(w, c->eras[k].from);
+		ph__wr_u8(w, c->eras[k].jury.n);
+		for (size_t i = 0; i < c->eras[k].jury.n; i++)
+			ph__wr_u32(w, c->eras[k].jury.ids[i]);
+	}
 	ph__wr_u8(w, (uint8_t)c->ses_n);
 	/* sessions in client order (the table itself is unordered) */
 	uint64_t last = 0;
@@ -547,6 +575,9 @@ struct snap {
 	ph_slot slot;
 	uint16_t level;
 	struct ph_jury jury;
+	uint32_t epoch;
+	struct ph_era eras[PH_ERAS_MAX];
+	uint8_t eras_n;
 	struct ph_session *ses;
 	size_t ses_n;
 	struct ph_kv *kv;
@@ -596,6 +627,28 @@ static int snap_parse(const uint8_t *bytes, size_t len, const struct ph_allocato
 		return r.err;
 	if (ph__jury_check(s->jury.ids, s->jury.n) != 0)
 		return PH_EMALFORMED;
+	s->epoch = ph__rd_u32(&r);
+	s->eras_n = ph__rd_u8(&r);
+	if (r.err)
+		return r.err;
+	if (s->eras_n > PH_ERAS_MAX || s->eras_n > s->epoch)
+		return PH_EMALFORMED;
+	for (size_t k = 0; k < s->eras_n; k++) {
+		struct ph_era *e = &s->eras[k];
+		e->from = ph__rd_u64(&r);
+		e->jury.n = ph__rd_u8(&r);
+		if (r.err)
+			return r.err;
+		if (e->jury.n < PH_JURY_MIN || e->jury.n > PH_JURY_MAX ||
+		    (k > 0 && e->from <= s->eras[k - 1].from))
+			return PH_EMALFORMED;
+		for (size_t i = 0; i < e->jury.n; i++)
+			e->jury.ids[i] = ph__rd_u32(&r);
+		if (r.err)
+			return r.err;
+		if (ph__jury_check(e->jury.ids, e->jury.n) != 0)
+			return PH_EMALFORMED;
+	}
 	size_t nses = ph__rd_u8(&r);
 	if (r.err)
 		return r.err;
@@ -713,6 +766,9 @@ int ph__snapshot_decode(struct ph_cell *c, const uint8_t *bytes, size_t len, ph_
 	c->ses = s.ses;
 	c->ses_n = c->ses_cap = s.ses_n;
 	c->jury = s.jury;
+	c->jury_epoch = s.epoch;
+	c->eras_n = s.eras_n;
+	memcpy(c->eras, s.eras, sizeof c->eras);
 	c->feature_level = s.level;
 	if (slot)
 		*slot = s.slot;

@@ -23,23 +23,16 @@
 #define CHOSEN_AHEAD_MAX 64 /* learn CHOSEN values at most this far ahead */
 #define CATCHUP_BURST 8     /* CHOSEN values sent per CATCHUP */
 
+/* In the jury of some open slot (the window and later eras; jury.c). */
 static bool is_member(const struct ph_cell *c)
 {
-	return ph__jury_member(&c->jury, c->self);
+	return ph__member_from(c, c->chosen);
 }
 
+/* Vote masks are over the roster (every jury of the open eras; jury.c). */
 static uint16_t bit_of(const struct ph_cell *c, ph_node_id id)
 {
-	int i = ph__jury_index(&c->jury, id);
-	return i < 0 ? 0 : (uint16_t)(1u << i);
-}
-
-static size_t popcount16(uint16_t v)
-{
-	size_t n = 0;
-	for (; v; v &= (uint16_t)(v - 1))
-		n++;
-	return n;
+	return ph__roster_bit(c, id);
 }
 
 static size_t quorum(const struct ph_cell *c, ph_slot s)
@@ -197,7 +190,7 @@ static int propose(struct ph_cell *c, ph_slot s, const uint8_t *v, size_t len)
 		return err;
 	e->accepted = c->ballot;
 	e->dirty |= PH_DIRTY_ACCEPT;
-	e->votes = bit_of(c, c->self);
+	e->votes = ph__may_vote(c, s) ? bit_of(c, c->self) : 0;
 	struct ph_msg m;
 	msg_init(c, &m, PH_MSG_ACCEPT);
 	m.ballot = c->ballot;
@@ -206,7 +199,7 @@ static int propose(struct ph_cell *c, ph_slot s, const uint8_t *v, size_t len)
 	m.value = e->value;
 	m.value_len = e->len;
 	err = ph__out_broadcast(c, &m);
-	if (err == 0 && popcount16(e->votes) >= quorum(c, s)) {
+	if (err == 0 && ph__votes_at(c, s, e->votes) >= quorum(c, s)) {
 		e->chosen = 1;
 		e->dirty |= PH_DIRTY_CHOSEN;
 	}
@@ -217,7 +210,9 @@ static int propose(struct ph_cell *c, ph_slot s, const uint8_t *v, size_t len)
  * promisers know (so the reported entries cover every open slot). */
 static int try_lead(struct ph_cell *c)
 {
-	if (popcount16(c->p1_mask) < ph__jury_quorum(&c->jury))
+	/* a majority of every jury voting in the window (several when a jury
+	 * change takes effect inside it) */
+	if (!ph__quorum_window(c, c->chosen, c->p1_mask))
 		return 0;
 	if (c->chosen < c->p1_chosen)
 		return maybe_catchup(c, c->p1_ahead);
@@ -272,6 +267,15 @@ int ph__propose(struct ph_cell *c)
 		return 0;
 	uint8_t buf[PH_BATCH_BYTES_MAX];
 	while (ph__window_open(c, c->next)) {
+		/* The window reached a slot whose jury (a change took effect) holds
+		 * no majority of our promises: phase 1 again, with the new jury
+		 * (model: PREPARE for a slot goes to that slot's jury). */
+		if (!ph__quorum_at(c, c->next, c->p1_mask)) {
+			if (is_member(c))
+				return start_phase1(c);
+			ph__step_down(c);
+			return 0;
+		}
 		const uint8_t *v;
 		size_t len;
 		bool from_batch = false;
@@ -303,6 +307,9 @@ int ph__propose(struct ph_cell *c)
 
 static int on_prepare(struct ph_cell *c, ph_node_id from, const struct ph_msg *m)
 {
+	/* a deposed replica stops answering (it may not even be asked) */
+	if (!ph__member_from(c, m->slot > c->chosen ? m->slot : c->chosen))
+		return 0;
 	int cmp = ph_ballot_cmp(m->ballot, c->promised);
 	if (cmp < 0)
 		return send_reject(c, from);
@@ -355,6 +362,11 @@ static int on_promise(struct ph_cell *c, ph_node_id from, const struct ph_msg *m
 
 static int on_accept(struct ph_cell *c, ph_node_id from, const struct ph_msg *m)
 {
+	/* only the slot's jury votes on it (model: NO STALE VOTE); a replica
+	 * behind computes that jury correctly whenever it may accept the slot,
+	 * since it then has every slot up to slot - alpha applied */
+	if (m->slot < c->chosen + c->alpha && !ph__may_vote(c, m->slot))
+		return 0;
 	int cmp = ph_ballot_cmp(m->ballot, c->promised);
 	bool lower_ok = false;
 #ifdef PH_PLANTED_BUGS
@@ -415,7 +427,7 @@ static int on_accepted(struct ph_cell *c, ph_node_id from, const struct ph_msg *
 	if (e == NULL || e->chosen || ph_ballot_cmp(e->accepted, c->ballot) != 0)
 		return 0;
 	e->votes |= bit_of(c, from);
-	if (popcount16(e->votes) < quorum(c, m->slot))
+	if (ph__votes_at(c, m->slot, e->votes) < quorum(c, m->slot))
 		return 0;
 	e->chosen = 1;
 	e->dirty |= PH_DIRTY_CHOSEN;
@@ -594,9 +606,10 @@ static int retransmit(struct ph_cell *c)
 		m.chosen = c->chosen;
 		m.value = e->value;
 		m.value_len = e->len;
-		for (size_t i = 0; i < c->jury.n && err == 0; i++) {
-			ph_node_id id = c->jury.ids[i];
-			if (id != c->self && !(e->votes & (1u << i)))
+		const struct ph_jury *j = ph__jury_for(c, s);
+		for (size_t i = 0; i < j->n && err == 0; i++) {
+			ph_node_id id = j->ids[i];
+			if (id != c->self && !(e->votes & bit_of(c, id)))
 				err = ph__out_msg(c, id, &m);
 		}
 	}
@@ -636,14 +649,16 @@ int ph__on_tick(struct ph_cell *c)
 			return start_phase1(c);
 		if (c->now >= c->heartbeat_at) {
 			c->heartbeat_at = c->now + c->heartbeat_interval;
-			if (popcount16(c->p1_mask) >= ph__jury_quorum(&c->jury))
+			if (ph__quorum_window(c, c->chosen, c->p1_mask))
 				return try_lead(c);
 			struct ph_msg m;
 			msg_init(c, &m, PH_MSG_PREPARE);
 			m.ballot = c->ballot;
 			m.slot = c->chosen;
-			for (size_t i = 0; i < c->jury.n; i++) {
-				ph_node_id id = c->jury.ids[i];
+			ph_node_id ids[PH_ROSTER_MAX];
+			size_t n = ph__roster(c, ids);
+			for (size_t i = 0; i < n; i++) {
+				ph_node_id id = ids[i];
 				if (id == c->self || (c->p1_mask & (1u << i)))
 					continue;
 				int err = ph__out_msg(c, id, &m);
@@ -683,6 +698,62 @@ static bool pending_has(const struct ph_cell *c, uint64_t client, uint64_t seq)
 	return false;
 }
 
+/* Add an entry to the open batch (answered when applied), or busy. */
+static int enqueue(struct ph_cell *c, uint8_t kind, uint64_t client, uint64_t seq,
+		   const uint8_t *bytes, size_t len)
+{
+	int err;
+	size_t need = 1 + 8 + 8 + 2 + len;
+	size_t pend_max = ((size_t)c->alpha + 1) * c->max_batch;
+	if (c->batch_n >= c->max_batch || 2 + c->batch_len + need > PH_BATCH_BYTES_MAX ||
+	    c->pend_n >= pend_max)
+		return ph__reply_simple(c, client, seq, PH_ST_BUSY, 0, 0);
+	if ((err = ph__reserve(&c->a, (void **)&c->batch, &c->batch_cap, c->batch_len + need, 1)) != 0 ||
+	    (err = ph__reserve(&c->a, (void **)&c->pend, &c->pend_cap, c->pend_n + 1, sizeof *c->pend)) != 0)
+		return err;
+	struct ph_wr w;
+	ph__wr_init(&w, c->batch + c->batch_len, need);
+	ph__wr_u8(&w, kind);
+	ph__wr_u64(&w, client);
+	ph__wr_u64(&w, seq);
+	ph__wr_u16(&w, (uint16_t)len);
+	ph__wr_bytes(&w, bytes, len);
+	c->batch_len += need;
+	c->batch_n++;
+	c->pend[c->pend_n++] = (struct ph_pending){client, seq};
+	return 0;
+}
+
+/* A deposed replica answers every client with PH_EDEPOSED (its status keeps
+ * the newest jury as the forwarding pointer). */
+static bool deposed(const struct ph_cell *c)
+{
+	return ph__deposed(c);
+}
+
+int ph__on_reconfigure(struct ph_cell *c, const struct ph_event *ev)
+{
+	ph__unquiet(c);
+	uint64_t client = ev->reconfigure.client, seq = ev->reconfigure.seq;
+	if (client == 0 || seq == 0)
+		return ph__reply_simple(c, client, seq, PH_ST_ERROR, 0, PH_EINVAL);
+	if (deposed(c))
+		return ph__reply_simple(c, client, seq, PH_ST_ERROR, 0, PH_EDEPOSED);
+	if (c->role != PH_ROLE_LEADER)
+		return ph__reply_simple(c, client, seq, PH_ST_NOT_LEADER, 0, 0);
+	uint8_t ch[PH_JURY_CHANGE_LEN];
+	ph__jury_change_encode(&ev->reconfigure.change, ch);
+	/* refuse early what the log would refuse now (the log decides) */
+	int reason = ph__jury_check_change(c, c->applied, ch, sizeof ch);
+	if (reason == PH_R_MALFORMED)
+		return ph__reply_simple(c, client, seq, PH_ST_ERROR, 0, PH_EINVAL);
+	if (reason != PH_R_NONE)
+		return ph__reply_simple(c, client, seq, PH_ST_IGNORED, reason, 0);
+	if (pending_has(c, client, seq))
+		return 0;
+	return enqueue(c, PH_ENTRY_JURY, client, seq, ch, sizeof ch);
+}
+
 int ph__on_request(struct ph_cell *c, const struct ph_event *ev)
 {
 	/* A consistent request needs a live leader: it ends quiet (at a
@@ -690,6 +761,9 @@ int ph__on_request(struct ph_cell *c, const struct ph_event *ev)
 	 * Eventual reads are answered locally and leave a quiet cell quiet. */
 	if (ev->request.consistency != PH_EVENTUAL)
 		ph__unquiet(c);
+	if (deposed(c))
+		return ph__reply_simple(c, ev->request.client, ev->request.seq, PH_ST_ERROR, 0,
+					PH_EDEPOSED);
 	uint64_t client = ev->request.client, seq = ev->request.seq;
 	const uint8_t *bytes = ev->request.txn;
 	size_t len = ev->request.len;
@@ -738,23 +812,5 @@ int ph__on_request(struct ph_cell *c, const struct ph_event *ev)
 	if (pending_has(c, client, seq))
 		return 0; /* in flight: answered when applied */
 
-	size_t need = 1 + 8 + 8 + 2 + len;
-	size_t pend_max = ((size_t)c->alpha + 1) * c->max_batch;
-	if (c->batch_n >= c->max_batch || 2 + c->batch_len + need > PH_BATCH_BYTES_MAX ||
-	    c->pend_n >= pend_max)
-		return ph__reply_simple(c, client, seq, PH_ST_BUSY, 0, 0);
-	if ((err = ph__reserve(&c->a, (void **)&c->batch, &c->batch_cap, c->batch_len + need, 1)) != 0 ||
-	    (err = ph__reserve(&c->a, (void **)&c->pend, &c->pend_cap, c->pend_n + 1, sizeof *c->pend)) != 0)
-		return err;
-	struct ph_wr w;
-	ph__wr_init(&w, c->batch + c->batch_len, need);
-	ph__wr_u8(&w, PH_ENTRY_TXN);
-	ph__wr_u64(&w, client);
-	ph__wr_u64(&w, seq);
-	ph__wr_u16(&w, (uint16_t)len);
-	ph__wr_bytes(&w, bytes, len);
-	c->batch_len += need;
-	c->batch_n++;
-	c->pend[c->pend_n++] = (struct ph_pending){client, seq};
-	return 0;
+	return enqueue(c, PH_ENTRY_TXN, client, seq, bytes, len);
 }

@@ -424,7 +424,7 @@ static int result_parse(const uint8_t *bytes, size_t len, struct ph_result *res)
 		return PH_EVERSION;
 	if (outcome != PH_OUT_COMMITTED && outcome != PH_OUT_IGNORED)
 		return PH_EUNKNOWN;
-	if (reason > PH_R_MALFORMED)
+	if (reason > PH_R_JURY_RETURN)
 		return PH_EUNKNOWN;
 	if ((outcome == PH_OUT_COMMITTED) != (reason == PH_R_NONE))
 		return PH_EMALFORMED;
@@ -574,8 +574,10 @@ int ph__batch_walk(const uint8_t *bytes, size_t len,
 		e.len = ph__rd_u16(&r);
 		if (r.err)
 			return r.err;
-		if (e.kind != PH_ENTRY_TXN)
+		if (e.kind != PH_ENTRY_TXN && e.kind != PH_ENTRY_JURY)
 			return PH_EUNKNOWN;
+		if (e.kind == PH_ENTRY_JURY && e.len != PH_JURY_CHANGE_LEN)
+			return PH_EMALFORMED;
 		if (e.client == 0 || e.seq == 0)
 			return PH_EMALFORMED;
 		if (e.len > PH_TXN_MAX)
