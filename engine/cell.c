@@ -648,6 +648,7 @@ uint64_t ph_cell_state_hash(const struct ph_cell *c)
 	for (size_t i = 0; i < c->jury.n; i++)
 		h = ph__hash_u64(h, c->jury.ids[i]);
 	h = ph__hash_u64(h, c->jury_epoch);
+	h = ph__hash_u64(h, c->jury_from);
 	h = ph__hash_u64(h, c->eras_n);
 	for (size_t k = 0; k < c->eras_n; k++) {
 		h = ph__hash_u64(h, c->eras[k].from);

@@ -255,6 +255,7 @@ struct ph_cell {
 	uint8_t eras_n;
 	uint8_t jury_window_changes; /* config: several changes in one window */
 	uint32_t jury_epoch;   /* changes applied */
+	ph_slot jury_from;     /* c->jury votes from this slot (its era's from) */
 	uint8_t member_seen;   /* was in the jury of an open slot (volatile) */
 
 	/* acceptor */

@@ -75,7 +75,7 @@ const struct ph_jury *ph__jury_newest(const struct ph_cell *c, ph_slot *from)
 {
 	if (c->eras_n == 0) {
 		if (from)
-			*from = 0;
+			*from = c->jury_from;
 		return &c->jury;
 	}
 	if (from)
@@ -301,6 +301,7 @@ void ph__jury_fold(struct ph_cell *c)
 	while (k < c->eras_n && c->eras[k].from <= f)
 		k++;
 	c->jury = c->eras[k - 1].jury;
+	c->jury_from = c->eras[k - 1].from;
 	memmove(c->eras, c->eras + k, (c->eras_n - k) * sizeof c->eras[0]);
 	c->eras_n = (uint8_t)(c->eras_n - k);
 	size_t n_now = ph__roster(c, now);

@@ -512,7 +512,7 @@ int ph__reply_simple(struct ph_cell *c, uint64_t client, uint64_t seq, int statu
 
 /* ---- snapshot codec ---------------------------------------------------------
  * version u8, applied slot u64, feature level u16, jury (n u8, ids u32),
- * jury epoch u32, eras (n u8; from u64, jury (n u8, ids u32); from increasing),
+ * jury from u64, jury epoch u32, eras (n u8; from u64, jury (n u8, ids u32); from increasing),
  * sessions (n u8; client u64, seq u64, slot u64, index u32, outcome u8,
  * reason u8, result u16 len + bytes; clients strictly increasing),
  * keys (n u16; key u8 len + bytes, value; strictly increasing). */
@@ -525,6 +525,7 @@ int ph__snapshot_encode(const struct ph_cell *c, struct ph_wr *w)
 	ph__wr_u8(w, c->jury.n);
 	for (size_t i = 0; i < c->jury.n; i++)
 		ph__wr_u32(w, c->jury.ids[i]);
+	ph__wr_u64(w, c->jury_from);
 	ph__wr_u32(w, c->jury_epoch);
 	ph__wr_u8(w, c->eras_n);
 	for (size_t k = 0; k < c->eras_n; k++) {
@@ -575,6 +576,7 @@ struct snap {
 	ph_slot slot;
 	uint16_t level;
 	struct ph_jury jury;
+	ph_slot jury_from;
 	uint32_t epoch;
 	struct ph_era eras[PH_ERAS_MAX];
 	uint8_t eras_n;
@@ -627,6 +629,7 @@ static int snap_parse(const uint8_t *bytes, size_t len, const struct ph_allocato
 		return r.err;
 	if (ph__jury_check(s->jury.ids, s->jury.n) != 0)
 		return PH_EMALFORMED;
+	s->jury_from = ph__rd_u64(&r);
 	s->epoch = ph__rd_u32(&r);
 	s->eras_n = ph__rd_u8(&r);
 	if (r.err)
@@ -640,7 +643,7 @@ static int snap_parse(const uint8_t *bytes, size_t len, const struct ph_allocato
 		if (r.err)
 			return r.err;
 		if (e->jury.n < PH_JURY_MIN || e->jury.n > PH_JURY_MAX ||
-		    (k > 0 && e->from <= s->eras[k - 1].from))
+		    e->from <= (k > 0 ? s->eras[k - 1].from : s->jury_from))
 			return PH_EMALFORMED;
 		for (size_t i = 0; i < e->jury.n; i++)
 			e->jury.ids[i] = ph__rd_u32(&r);
@@ -767,6 +770,7 @@ int ph__snapshot_decode(struct ph_cell *c, const uint8_t *bytes, size_t len, ph_
 	c->ses_n = c->ses_cap = s.ses_n;
 	c->jury = s.jury;
 	c->jury_epoch = s.epoch;
+	c->jury_from = s.jury_from;
 	c->eras_n = s.eras_n;
 	memcpy(c->eras, s.eras, sizeof c->eras);
 	c->feature_level = s.level;

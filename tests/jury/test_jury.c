@@ -1,0 +1,616 @@
+/* tests/jury/test_jury.c: jury reconfiguration through the log (issue 5;
+ * docs/protocol.md; the model is tests/spec/cell.pml).
+ *
+ * The cluster harness of tests/engine has a fixed set of replicas and no
+ * reconfiguration event, so these tests drive replicas with a small pump of
+ * their own: a seeded network that delivers messages in random order (and can
+ * cut a replica off), disks that are durable at once, and a millisecond
+ * clock. Everything a test asserts is behaviour a control plane relies on. */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+#define MAXR 6
+#define MS 1000000ull
+
+struct msg {
+	ph_node_id from, to;
+	int type;
+	uint8_t *bytes;
+	size_t len;
+};
+
+struct reply {
+	uint64_t client, seq;
+	int status, reason, error;
+	ph_node_id hint;
+};
+
+struct net {
+	size_t n;
+	struct ph_cell *cell[MAXR];
+	ph_node_id id[MAXR];
+	ph_time wake[MAXR];
+	bool cut[MAXR];
+	struct msg *q;
+	size_t qn, qcap;
+	struct reply rep[256];
+	size_t nrep;
+	ph_time now;
+	uint64_t rng;
+	/* ACCEPTED votes sent by a replica, for slots >= watch_slot */
+	ph_node_id watch_node;
+	ph_slot watch_slot;
+	size_t watch_votes;
+	/* the slot at which each reconfiguration (client 900) was applied */
+	ph_slot change_slot[16]; /* by seq - 1 */
+	uint8_t change_seen[16];
+	int trace;
+	size_t n_changes;
+};
+
+static uint64_t rnd(struct net *w)
+{
+	w->rng += 0x9e3779b97f4a7c15ull;
+	uint64_t z = w->rng;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static size_t idx(const struct net *w, ph_node_id id)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->id[i] == id)
+			return i;
+	return SIZE_MAX;
+}
+
+static void take(struct net *w, size_t i, const struct ph_update *u)
+{
+	for (size_t k = 0; k < u->n_messages; k++) {
+		const struct ph_message *m = &u->messages[k];
+		if (w->qn == w->qcap) {
+			w->qcap = w->qcap ? 2 * w->qcap : 256;
+			w->q = realloc(w->q, w->qcap * sizeof *w->q);
+			ck_assert_ptr_nonnull(w->q);
+		}
+		struct msg *x = &w->q[w->qn++];
+		x->from = w->id[i];
+		x->to = m->to;
+		x->type = m->type;
+		x->len = m->len;
+		x->bytes = malloc(m->len);
+		ck_assert_ptr_nonnull(x->bytes);
+		memcpy(x->bytes, m->bytes, m->len);
+		if (m->type == PH_MSG_ACCEPTED && w->id[i] == w->watch_node) {
+			struct ph_msg d;
+			ck_assert_int_eq(ph_msg_decode(m->bytes, m->len, &d), 0);
+			if (d.slot >= w->watch_slot)
+				w->watch_votes++;
+		}
+	}
+	for (size_t k = 0; k < u->n_replies; k++) {
+		const struct ph_reply *r = &u->replies[k];
+		if (w->nrep == 256) { /* keep the newest half */
+			memmove(w->rep, w->rep + 128, 128 * sizeof w->rep[0]);
+			w->nrep = 128;
+		}
+		w->rep[w->nrep++] = (struct reply){r->client, r->seq, r->status, r->reason,
+						   r->error, r->leader_hint};
+	}
+	for (size_t k = 0; k < u->n_transitions; k++) {
+		const struct ph_transition *x = &u->transitions[k];
+		if (x->client == 900 && x->outcome == PH_OUT_COMMITTED && x->seq <= 16) {
+			w->change_slot[x->seq - 1] = x->slot;
+			if (w->change_seen[x->seq - 1] == 0) {
+				w->change_seen[x->seq - 1] = 1;
+				w->n_changes++;
+			}
+		}
+	}
+	w->wake[i] = u->wake;
+}
+
+static void forget(struct net *w, uint64_t client, uint64_t seq)
+{
+	for (size_t k = 0; k < w->nrep; k++)
+		if (w->rep[k].client == client && w->rep[k].seq == seq)
+			w->rep[k].client = 0;
+}
+
+static void step(struct net *w, size_t i, struct ph_event *ev)
+{
+	struct ph_update u;
+	ev->now = w->now;
+	ck_assert_int_eq(ph_cell_step(w->cell[i], ev, &u), 0);
+	uint64_t pid = u.persist_id;
+	take(w, i, &u);
+	if (pid > 0) { /* the disk is durable at once */
+		struct ph_event d = {.type = PH_EV_DURABLE, .now = w->now};
+		d.durable.persist_id = pid;
+		ck_assert_int_eq(ph_cell_step(w->cell[i], &d, &u), 0);
+		take(w, i, &u);
+	}
+}
+
+static void net_init(struct net *w, size_t n, size_t jury_n, uint64_t seed, bool window_changes)
+{
+	memset(w, 0, sizeof *w);
+	w->n = n;
+	w->rng = seed;
+	w->now = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct ph_cell_config cfg;
+		ph_cell_config_init(&cfg);
+		cfg.pkey = (const uint8_t *)"jury";
+		cfg.pkey_len = 4;
+		cfg.self = (ph_node_id)(i + 1);
+		/* every replica of the cell starts from the cell's initial jury,
+		 * also the ones added later: the log tells them the rest */
+		cfg.jury_n = jury_n;
+		for (size_t j = 0; j < jury_n; j++)
+			cfg.jury[j] = (ph_node_id)(j + 1);
+		cfg.seed = seed * 31 + i;
+		cfg.jury_window_changes = window_changes;
+		w->id[i] = cfg.self;
+		ck_assert_int_eq(ph_cell_new(&cfg, NULL, &w->cell[i]), 0);
+	}
+}
+
+static void net_free(struct net *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		ph_cell_free(w->cell[i]);
+	for (size_t k = 0; k < w->qn; k++)
+		free(w->q[k].bytes);
+	free(w->q);
+}
+
+/* One round: deliver what is queued (random order), then tick due timers,
+ * then advance the clock by a millisecond. */
+static void round1(struct net *w)
+{
+	size_t n = w->qn;
+	struct msg *q = w->q;
+	w->q = NULL;
+	w->qn = w->qcap = 0;
+	for (size_t k = n; k > 1; k--) {
+		size_t j = rnd(w) % k;
+		struct msg t = q[k - 1];
+		q[k - 1] = q[j];
+		q[j] = t;
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t f = idx(w, q[k].from), t = idx(w, q[k].to);
+		if (getenv("JURY_TRACE") && w->trace) {
+			struct ph_msg d;
+			if (ph_msg_decode(q[k].bytes, q[k].len, &d) == 0)
+				fprintf(stderr, "t=%llu %u->%u %s slot %llu ballot %llu.%u chosen %llu\n",
+					(unsigned long long)(w->now / MS), q[k].from, q[k].to,
+					ph_msg_type_name(q[k].type), (unsigned long long)d.slot,
+					(unsigned long long)d.ballot.round, d.ballot.node,
+					(unsigned long long)d.chosen);
+		}
+		if (t != SIZE_MAX && f != SIZE_MAX && !w->cut[f] && !w->cut[t]) {
+			struct ph_event ev = {.type = PH_EV_RECEIVE};
+			ev.receive.from = q[k].from;
+			ev.receive.bytes = q[k].bytes;
+			ev.receive.len = q[k].len;
+			step(w, t, &ev);
+		}
+		free(q[k].bytes);
+	}
+	free(q);
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->cut[i] || w->wake[i] == 0 || w->wake[i] > w->now)
+			continue;
+		struct ph_event ev = {.type = PH_EV_TICK};
+		step(w, i, &ev);
+	}
+	for (size_t i = 0; i < w->n; i++) { /* a first tick for everyone */
+		if (w->wake[i] == 0 && w->now == 1) {
+			struct ph_event ev = {.type = PH_EV_TICK};
+			step(w, i, &ev);
+		}
+	}
+	w->now += MS;
+}
+
+static size_t leader(const struct net *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct ph_cell_status s;
+		ph_cell_status(w->cell[i], &s);
+		if (!w->cut[i] && s.role == PH_ROLE_LEADER)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+static size_t elect(struct net *w)
+{
+	for (int r = 0; r < 5000; r++) {
+		size_t l = leader(w);
+		if (l != SIZE_MAX)
+			return l;
+		round1(w);
+	}
+	ck_abort_msg("no leader elected");
+	return SIZE_MAX;
+}
+
+static const struct reply *find(const struct net *w, uint64_t client, uint64_t seq)
+{
+	for (size_t k = w->nrep; k-- > 0;)
+		if (w->rep[k].client == client && w->rep[k].seq == seq)
+			return &w->rep[k];
+	return NULL;
+}
+
+/* Run until (client, seq) has an answer, at most `rounds` rounds. */
+static const struct reply *await(struct net *w, uint64_t client, uint64_t seq, int rounds)
+{
+	for (int r = 0; r < rounds; r++) {
+		const struct reply *x = find(w, client, seq);
+		if (x != NULL)
+			return x;
+		round1(w);
+	}
+	return find(w, client, seq);
+}
+
+static uint64_t put_seq[16];
+
+/* A put of k<client> = seq by client at replica i; the answer. */
+static const struct reply *put(struct net *w, size_t i, uint64_t client, int rounds)
+{
+	uint64_t seq = ++put_seq[client];
+	struct ph_txn *t;
+	ck_assert_int_eq(ph_txn_new(NULL, &t), 0);
+	char key[8] = {'k', (char)('0' + client), 0};
+	struct ph_value v = {.type = PH_T_BYTES, .bytes = (const uint8_t *)&seq, .len = sizeof seq};
+	ck_assert_int_eq(ph_txn_put(t, key, 2, &v), 0);
+	uint8_t buf[256];
+	size_t len;
+	ck_assert_int_eq(ph_txn_encode(t, buf, sizeof buf, &len), 0);
+	ph_txn_free(t);
+	struct ph_event ev = {.type = PH_EV_REQUEST};
+	ev.request.client = client;
+	ev.request.seq = seq;
+	ev.request.consistency = PH_CONSISTENT;
+	ev.request.txn = buf;
+	ev.request.len = len;
+	forget(w, client, seq);
+	step(w, i, &ev);
+	return await(w, client, seq, rounds);
+}
+
+/* Commit n writes through whichever replica leads. */
+static void writes(struct net *w, int n)
+{
+	for (int k = 0; k < n; k++) {
+		for (int attempt = 0;; attempt++) {
+			if (attempt == 48)
+				w->trace = 1;
+			if (attempt == 50) {
+				for (size_t i = 0; i < w->n; i++) {
+					struct ph_cell_status s;
+					ph_cell_status(w->cell[i], &s);
+					fprintf(stderr, "replica %zu: role %d ballot %llu.%u chosen %llu applied %llu epoch %u from %llu deposed %d jury",
+						i + 1, s.role, (unsigned long long)s.ballot.round, s.ballot.node,
+						(unsigned long long)s.chosen, (unsigned long long)s.applied, s.jury_epoch,
+						(unsigned long long)s.jury_from, s.deposed);
+					for (size_t j = 0; j < s.jury_n; j++)
+						fprintf(stderr, " %u", s.jury[j]);
+					fprintf(stderr, "\n");
+				}
+				ck_abort_msg("writes stopped committing");
+			}
+			size_t l = elect(w);
+			const struct reply *r = put(w, l, 1, 2000);
+			if (r != NULL && r->status == PH_ST_COMMITTED)
+				break;
+			if (w->trace)
+				fprintf(stderr, "put at %zu: %d reason %d error %d\n", l + 1,
+					r ? r->status : -1, r ? r->reason : -1, r ? r->error : -1);
+			put_seq[1]--; /* retry the same seq */
+		}
+	}
+}
+
+static uint64_t change_seq;
+
+static const struct reply *change(struct net *w, int op, ph_node_id out, ph_node_id in,
+				  uint32_t epoch)
+{
+	size_t l = elect(w);
+	struct ph_event ev = {.type = PH_EV_RECONFIGURE};
+	ev.reconfigure.client = 900;
+	ev.reconfigure.seq = ++change_seq;
+	ev.reconfigure.change = (struct ph_jury_change){op, out, in, epoch};
+	step(w, l, &ev);
+	return await(w, 900, change_seq, 3000);
+}
+
+static void status(const struct net *w, size_t i, struct ph_cell_status *s)
+{
+	ph_cell_status(w->cell[i], s);
+}
+
+static bool jury_is(const struct ph_cell_status *s, const ph_node_id *ids, size_t n)
+{
+	if (s->jury_n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s->jury[i] != ids[i])
+			return false;
+	return true;
+}
+
+/* Run until every live member (deposed replicas hear nothing more) has
+ * applied the same prefix, and it stays so for 100 rounds. */
+static void converge(struct net *w)
+{
+	int stable = 0;
+	for (int r = 0; r < 10000; r++) {
+		bool same = true, first = true;
+		ph_slot a0 = 0;
+		for (size_t i = 0; i < w->n; i++) {
+			struct ph_cell_status s;
+			status(w, i, &s);
+			if (w->cut[i] || s.deposed)
+				continue;
+			if (first)
+				a0 = s.applied;
+			else if (s.applied != a0)
+				same = false;
+			first = false;
+		}
+		stable = same ? stable + 1 : 0;
+		if (stable == 100)
+			return;
+		round1(w);
+	}
+	ck_abort_msg("replicas did not converge");
+}
+
+static void reset_seqs(void)
+{
+	memset(put_seq, 0, sizeof put_seq);
+	change_seq = 0;
+}
+
+/* The common move: replace one member. The change applied at slot i votes
+ * from i + alpha on; the deposed member never votes there, answers clients
+ * PH_EDEPOSED and keeps the new jury as a forwarding pointer; the cell keeps
+ * committing with the new member when the old one is cut off. */
+START_TEST(replace_takes_effect_at_i_plus_alpha)
+{
+	struct net w;
+	reset_seqs();
+	net_init(&w, 4, 3, 11 + (uint64_t)_i, false);
+	writes(&w, 3);
+	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
+	ck_assert_uint_eq(w.n_changes, 1);
+	ph_slot i = w.change_slot[0];
+	w.watch_node = 3;
+	w.watch_slot = i + 3; /* alpha 3 */
+	writes(&w, 6);
+	converge(&w);
+	const ph_node_id after[3] = {1, 2, 4};
+	for (size_t k = 0; k < 4; k++) {
+		struct ph_cell_status s;
+		status(&w, k, &s);
+		ck_assert_msg(jury_is(&s, after, 3), "replica %zu has the old jury", k + 1);
+		ck_assert_uint_eq(s.jury_epoch, 1);
+		ck_assert_uint_eq(s.jury_from, i + 3);
+		ck_assert(s.deposed == (k == 2));
+	}
+	ck_assert_uint_eq(w.watch_votes, 0);
+	/* the deposed replica refuses clients, pointing at the new jury */
+	struct ph_event ev = {.type = PH_EV_REQUEST};
+	ev.request.client = 7;
+	ev.request.seq = 1;
+	ev.request.consistency = PH_CONSISTENT;
+	step(&w, 2, &ev);
+	const struct reply *d = find(&w, 7, 1);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(d->status, PH_ST_ERROR);
+	ck_assert_int_eq(d->error, PH_EDEPOSED);
+	/* the new jury commits without the old member */
+	w.cut[2] = true;
+	writes(&w, 3);
+	net_free(&w);
+}
+END_TEST
+
+/* A change names the epoch it expects: a retry or a duplicate is refused,
+ * never applied twice; a returning node (ABA) must wait until its earlier
+ * term is closed; then it can come back. */
+START_TEST(epoch_and_aba)
+{
+	struct net w;
+	reset_seqs();
+	net_init(&w, 4, 3, 21 + (uint64_t)_i, false);
+	writes(&w, 2);
+	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
+	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
+	r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
+	ck_assert_int_eq(r->status, PH_ST_IGNORED);
+	ck_assert_int_eq(r->reason, PH_R_JURY_EPOCH);
+	/* straight back: node 3's term is still open (or the first change is
+	 * still inside its window) */
+	r = change(&w, PH_JURY_REPLACE, 4, 3, 1);
+	ck_assert_int_eq(r->status, PH_ST_IGNORED);
+	ck_assert(r->reason == PH_R_JURY_RETURN || r->reason == PH_R_JURY_PENDING);
+	writes(&w, 8);
+	r = change(&w, PH_JURY_REPLACE, 4, 3, 1);
+	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
+	writes(&w, 6);
+	converge(&w);
+	const ph_node_id back[3] = {1, 2, 3};
+	for (size_t k = 0; k < 4; k++) {
+		struct ph_cell_status s;
+		status(&w, k, &s);
+		ck_assert(jury_is(&s, back, 3));
+		ck_assert_uint_eq(s.jury_epoch, 2);
+		ck_assert(s.deposed == (k == 3));
+	}
+	/* the members hold equal data */
+	for (size_t k = 1; k < 3; k++) {
+		ck_assert_uint_eq(ph_cell_n_keys(w.cell[0]), ph_cell_n_keys(w.cell[k]));
+		for (size_t x = 0; x < ph_cell_n_keys(w.cell[0]); x++) {
+			const uint8_t *k0, *k1;
+			size_t l0, l1;
+			struct ph_value v0, v1;
+			ck_assert_int_eq(ph_cell_key_at(w.cell[0], x, &k0, &l0, &v0), 0);
+			ck_assert_int_eq(ph_cell_key_at(w.cell[k], x, &k1, &l1, &v1), 0);
+			ck_assert(l0 == l1 && memcmp(k0, k1, l0) == 0 && ph_value_equal(&v0, &v1));
+		}
+	}
+	net_free(&w);
+}
+END_TEST
+
+/* One change at a time by default; several inside one window when
+ * configured, each taking effect alpha after its own slot. */
+START_TEST(changes_in_one_window)
+{
+	struct net w;
+	reset_seqs();
+	net_init(&w, 5, 3, 31, false);
+	writes(&w, 2);
+	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
+	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
+	r = change(&w, PH_JURY_ADD, 0, 5, 1);
+	ck_assert_int_eq(r->status, PH_ST_IGNORED);
+	ck_assert_int_eq(r->reason, PH_R_JURY_PENDING);
+	net_free(&w);
+
+	reset_seqs();
+	net_init(&w, 5, 3, 32, true);
+	writes(&w, 2);
+	r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
+	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
+	r = change(&w, PH_JURY_ADD, 0, 5, 1);
+	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
+	ck_assert_uint_eq(w.n_changes, 2);
+	ck_assert_uint_lt(w.change_slot[1], w.change_slot[0] + 3); /* same window */
+	writes(&w, 8);
+	converge(&w);
+	const ph_node_id after[4] = {1, 2, 4, 5};
+	for (size_t k = 0; k < 5; k++) {
+		struct ph_cell_status s;
+		status(&w, k, &s);
+		ck_assert(jury_is(&s, after, 4));
+		ck_assert_uint_eq(s.jury_epoch, 2);
+		ck_assert_uint_eq(s.jury_from, w.change_slot[1] + 3);
+	}
+	/* a jury of 4 needs 3: with 1 and 2 cut off nothing commits */
+	w.cut[0] = w.cut[1] = true;
+	size_t l = SIZE_MAX;
+	for (int k = 0; k < 3000 && l == SIZE_MAX; k++) {
+		round1(&w);
+		l = leader(&w);
+	}
+	ck_assert_uint_eq(l, SIZE_MAX);
+	net_free(&w);
+}
+END_TEST
+
+/* Changes that do not fit the jury are refused with a reason. */
+START_TEST(invalid_changes)
+{
+	struct net w;
+	reset_seqs();
+	net_init(&w, 4, 3, 41, false);
+	writes(&w, 1);
+	const struct reply *r = change(&w, PH_JURY_REPLACE, 4, 3, 0); /* 4 not a member */
+	ck_assert_int_eq(r->reason, PH_R_JURY_INVALID);
+	r = change(&w, PH_JURY_REMOVE, 3, 0, 0); /* below 3 members */
+	ck_assert_int_eq(r->reason, PH_R_JURY_INVALID);
+	r = change(&w, PH_JURY_ADD, 0, 2, 0); /* already a member */
+	ck_assert_int_eq(r->reason, PH_R_JURY_INVALID);
+	r = change(&w, PH_JURY_ADD, 0, 4, 5); /* wrong epoch */
+	ck_assert_int_eq(r->reason, PH_R_JURY_EPOCH);
+	r = change(&w, 9, 1, 4, 0); /* no such op */
+	ck_assert_int_eq(r->status, PH_ST_IGNORED);
+	ck_assert_int_eq(r->reason, PH_R_JURY_INVALID);
+	struct ph_cell_status s;
+	status(&w, 0, &s);
+	ck_assert_uint_eq(s.jury_epoch, 0);
+	net_free(&w);
+}
+END_TEST
+
+/* Stale juries: after the change took effect, the old jury's members left
+ * out of the new one cannot form a quorum: with the new member and one old
+ * member cut off, the deposed node and the other old member elect nobody and
+ * commit nothing. */
+START_TEST(old_jury_has_no_quorum)
+{
+	struct net w;
+	reset_seqs();
+	net_init(&w, 4, 3, 51, false);
+	writes(&w, 2);
+	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
+	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
+	writes(&w, 6);
+	converge(&w);
+	/* {1, 3} is a majority of the old jury {1,2,3}, not of {1,2,4} */
+	w.cut[1] = w.cut[3] = true;
+	for (size_t k = 0; k < w.n; k++) /* any leader now steps down in time */
+		;
+	size_t l = SIZE_MAX;
+	for (int k = 0; k < 3000; k++) {
+		round1(&w);
+		size_t x = leader(&w);
+		if (x != SIZE_MAX) {
+			struct ph_cell_status s;
+			status(&w, x, &s);
+			l = x;
+		}
+	}
+	struct ph_cell_status s0, s2;
+	status(&w, 0, &s0);
+	status(&w, 2, &s2);
+	ck_assert(s2.deposed);
+	/* whoever claims to lead cannot commit */
+	if (l != SIZE_MAX) {
+		const struct reply *p = put(&w, l, 2, 2000);
+		ck_assert(p == NULL || p->status != PH_ST_COMMITTED);
+	}
+	ck_assert_uint_eq(s2.role == PH_ROLE_LEADER, 0);
+	net_free(&w);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("jury");
+	TCase *tc = tcase_create("reconfiguration");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, replace_takes_effect_at_i_plus_alpha, 0, 4);
+	tcase_add_loop_test(tc, epoch_and_aba, 0, 3);
+	tcase_add_test(tc, changes_in_one_window);
+	tcase_add_test(tc, invalid_changes);
+	tcase_add_test(tc, old_jury_has_no_quorum);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
