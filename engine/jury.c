@@ -246,7 +246,7 @@ static ph_slot effect_slot(const struct ph_cell *c, ph_slot slot)
 
 int ph__jury_check_change(const struct ph_cell *c, ph_slot slot, const uint8_t *bytes, size_t len)
 {
-	struct ph_jury_change ch;
+	struct ph_jury_change ch = {0};
 	if (!change_decode(bytes, len, &ch))
 		return PH_R_MALFORMED;
 	if (ch.epoch != c->jury_epoch)
@@ -278,7 +278,7 @@ int ph__jury_check_change(const struct ph_cell *c, ph_slot slot, const uint8_t *
 
 void ph__jury_commit_change(struct ph_cell *c, ph_slot slot, const uint8_t *bytes, size_t len)
 {
-	struct ph_jury_change ch;
+	struct ph_jury_change ch = {0};
 	bool ok = change_decode(bytes, len, &ch);
 	assert(ok && c->eras_n < PH_ERAS_MAX);
 	(void)ok;
