@@ -264,7 +264,11 @@ static void recovered(struct ph_cell *c, ph_slot s, const uint8_t **v, size_t *l
 int ph__propose(struct ph_cell *c)
 {
 	/* a replica that learns it was deposed stops leading (and voting) */
-	if (c->role != PH_ROLE_FOLLOWER && ph__deposed(c) && !PH_BUG(c, PH_BUG_DEPOSED_VOTES))
+	bool keep = false;
+#ifdef PH_PLANTED_BUGS
+	keep = PH_BUG(c, PH_BUG_DEPOSED_VOTES);
+#endif
+	if (c->role != PH_ROLE_FOLLOWER && ph__deposed(c) && !keep)
 		ph__step_down(c);
 	if (c->role != PH_ROLE_LEADER)
 		return 0;
