@@ -33,6 +33,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap "exit 1" TERM INT
 
 commit=$(git -C "$src" rev-parse HEAD)
 git -C "$src" archive --format=tar.gz --prefix=physalia/ -o "$tmp/src.tar.gz" "$commit"

@@ -23,7 +23,8 @@ ip netns del "$probe_ns"
 run=phv$(($$ % 100000))
 tmp=$(mktemp -d /tmp/ph-vagrant-ssh-XXXXXX)
 made_varlib=0
-made_data=0
+made_data=0 made_runsshd=0
+[[ -d /run/sshd ]] || made_runsshd=1
 [[ -d /var/lib/physalia-chaos ]] || made_varlib=1
 [[ -d /var/lib/physalia ]] || made_data=1
 cleanup() {
@@ -31,8 +32,10 @@ cleanup() {
 	rm -rf "$tmp"
 	((made_varlib)) && rmdir /var/lib/physalia-chaos 2>/dev/null || true
 	((made_data)) && rmdir /var/lib/physalia 2>/dev/null || true
+	((made_runsshd)) && rmdir /run/sshd 2>/dev/null || true
 }
 trap cleanup EXIT
+trap "exit 1" TERM INT
 
 "$bin" vagrant --shape 1x3x1+1 -o "$tmp/vagrant" --source "$src" >/dev/null
 bash "$here/machines.sh" up "$run" "$tmp/m" "$tmp/vagrant" "$src/vagrant/provision.sh"
