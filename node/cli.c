@@ -42,6 +42,8 @@ static const char usage[] =
 	"3 error (unreachable, refused, timed out).\n";
 
 static int json;
+/* increment: reads return the state before the transaction; show after */
+static mpz_ptr incr_delta;
 
 static void die_usage(const char *msg)
 {
@@ -132,6 +134,14 @@ static int parse_cmp(const char *s, enum ph_cmp *c)
 	return -1;
 }
 
+static void die_txn(int lineno, const char *what)
+{
+	fprintf(stderr, "physalia: txn line %d: %s (items: read K, put K V, put-int K N, "
+		"put-bool K true|false, delete K, increment K N, if-exists K, if-absent K, "
+		"if-equals K V, if-int K lt|le|eq|ne|ge|gt N)\n", lineno, what);
+	exit(2);
+}
+
 /* One line of the txn file format into the builder. */
 static void txn_line(struct ph_txn *t, char *line, int lineno)
 {
@@ -146,7 +156,7 @@ static void txn_line(struct ph_txn *t, char *line, int lineno)
 	snprintf(err, sizeof err, "txn line %d", lineno);
 	const char *op = words[0], *k = words[1];
 	if (k == NULL)
-		die_usage(err);
+		die_txn(lineno, "missing key");
 	size_t kl = strlen(k);
 	struct ph_value v;
 	mpz_t z;
@@ -162,22 +172,22 @@ static void txn_line(struct ph_txn *t, char *line, int lineno)
 	} else if ((strcmp(op, "put") == 0 || strcmp(op, "put-int") == 0 ||
 		    strcmp(op, "put-bool") == 0 || strcmp(op, "if-equals") == 0) && n >= 3) {
 		if (value_parse(words[2], strcmp(op, "put-int") == 0, strcmp(op, "put-bool") == 0, &v, z))
-			die_usage(err);
+			die_txn(lineno, "bad value");
 		if (strcmp(op, "if-equals") == 0)
 			check(ph_txn_cond_equals(t, k, kl, &v), err);
 		else
 			check(ph_txn_put(t, k, kl, &v), err);
 	} else if (strcmp(op, "increment") == 0 && n >= 3) {
 		if (mpz_set_str(z, words[2], 10) != 0)
-			die_usage(err);
+			die_txn(lineno, "bad integer");
 		check(ph_txn_increment(t, k, kl, z), err);
 	} else if (strcmp(op, "if-int") == 0 && n == 4) {
 		enum ph_cmp c;
 		if (parse_cmp(words[2], &c) != 0 || mpz_set_str(z, words[3], 10) != 0)
-			die_usage(err);
+			die_txn(lineno, "bad comparison or integer");
 		check(ph_txn_cond_int_cmp(t, k, kl, c, z), err);
 	} else {
-		die_usage(err);
+		die_txn(lineno, "unknown item or missing operand");
 	}
 	mpz_clear(z);
 }
@@ -206,6 +216,17 @@ static int show_result(const struct node_result *r)
 		struct ph_value v;
 		if (ph_result_read(res, i, &k, &kl, &present, &v) != 0)
 			continue;
+		mpz_t sum;
+		mpz_init(sum);
+		if (incr_delta && committed && (!present || v.type == PH_T_INT)) {
+			if (present)
+				mpz_add(sum, v.integer, incr_delta);
+			else
+				mpz_set(sum, incr_delta);
+			v.type = PH_T_INT;
+			v.integer = sum;
+			present = true;
+		}
 		if (json) {
 			printf("%s{\"key\":", i ? "," : "");
 			json_str(stdout, k, kl);
@@ -224,6 +245,7 @@ static int show_result(const struct node_result *r)
 				fputs("(absent)", stdout);
 			fputc('\n', stdout);
 		}
+		mpz_clear(sum);
 	}
 	if (json)
 		printf("]}\n");
@@ -423,7 +445,9 @@ int main(int argc, char **argv)
 		check(ph_txn_new(NULL, &t), "txn");
 		check(ph_txn_increment(t, args[1], strlen(args[1]), z), "increment");
 		check(ph_txn_read(t, args[1], strlen(args[1])), "read");
+		incr_delta = z;
 		status = run_txn(c, args[0], t, 0);
+		incr_delta = NULL;
 	} else if (strcmp(cmd, "cas") == 0 && nargs == 4) {
 		check(ph_txn_new(NULL, &t), "txn");
 		mpz_t z2;

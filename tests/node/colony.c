@@ -48,9 +48,10 @@ static int write_config(struct colony *c, uint32_t id)
 	fprintf(f,
 		"node_id: %u\nlisten:\n  peers: 127.0.0.1:%d\n  clients: 127.0.0.1:%d\n"
 		"  metrics: 127.0.0.1:%d\ndata_dir: %s/data%u\nkeys:\n"
-		"  current: 8f0e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100\n"
-		"log_level: info\n",
+		"  current: 8f0e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100\n",
 		id, colony_port(c, id, 0), colony_port(c, id, 1), colony_port(c, id, 2), c->dir, id);
+	if (strstr(c->extra, "log_level") == NULL)
+		fputs("log_level: info\n", f);
 	fputs(c->extra, f);
 	fprintf(f, "peers:\n");
 	for (uint32_t j = 1; j <= c->n; j++)
