@@ -47,9 +47,9 @@ static int write_config(struct colony *c, uint32_t id)
 		return -1;
 	fprintf(f,
 		"node_id: %u\nlisten:\n  peers: 127.0.0.1:%d\n  clients: 127.0.0.1:%d\n"
-		"  metrics: 127.0.0.1:%d\ndata_dir: %s/data%u\nkeys:\n"
-		"  current: 8f0e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100\n",
-		id, colony_port(c, id, 0), colony_port(c, id, 1), colony_port(c, id, 2), c->dir, id);
+		"  metrics: 127.0.0.1:%d\ndata_dir: %s/data%u\nkeys: %s\n",
+		id, colony_port(c, id, 0), colony_port(c, id, 1), colony_port(c, id, 2), c->dir, id,
+		c->keys[0] ? c->keys : "{current: " COLONY_KEY "}");
 	if (strstr(c->extra, "log_level") == NULL)
 		fputs("log_level: info\n", f);
 	fputs(c->extra, f);
@@ -68,6 +68,14 @@ static int accepts(int port)
 	int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
 	close(fd);
 	return ok;
+}
+
+int colony_rewrite_config(struct colony *c, uint32_t id, const char *keys_yaml)
+{
+	snprintf(c->keys, sizeof c->keys, "%s", keys_yaml);
+	int rc = write_config(c, id);
+	c->keys[0] = 0;
+	return rc;
 }
 
 int colony_node_start(struct colony *c, uint32_t id)

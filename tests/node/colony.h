@@ -17,7 +17,14 @@ struct colony {
 	pid_t pid[COLONY_MAX + 1];     /* by node id (1..n); 0 = not running */
 	char extra[512];               /* appended to every config (YAML) */
 	const char *wrapper;           /* optional: argv[0] prefix like "fiu-run -x" */
+	char keys[200];                /* YAML "keys:" block override, "" = default */
 };
+
+#define COLONY_KEY "8f0e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100"
+
+/* Rewrite node id's config file with this keys block (e.g. "{current: X,
+ * previous: Y}"); takes effect on restart or SIGHUP. */
+int colony_rewrite_config(struct colony *c, uint32_t id, const char *keys_yaml);
 
 /* Write configs for nodes 1..n and start them; 0 on success (all client
  * ports accept), -1 on failure (message on stderr). The binary is

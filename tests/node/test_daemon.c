@@ -184,8 +184,7 @@ START_TEST(bad_datagrams_are_dropped_and_counted)
 	ck_assert_int_eq(colony_start(&col, 3, NULL), 0);
 	int port = colony_port(&col, 1, 0);
 	uint8_t key[NODE_KEY_BYTES], wrong[NODE_KEY_BYTES];
-	ck_assert_int_eq(node_key_parse("8f0e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100",
-					64, key), 0);
+	ck_assert_int_eq(node_key_parse(COLONY_KEY, 64, key), 0);
 	memset(wrong, 7, sizeof wrong);
 	uint8_t buf[512];
 	struct node_dgram_hdr h = { .from = 2, .to = 1, .incarnation = 1u << 30, .seq = 1 };
@@ -327,6 +326,77 @@ START_TEST(client_refusals_are_distinct)
 }
 END_TEST
 
+static uint64_t rot_seq = 1;
+
+static void send_sealed(int port, const uint8_t *key)
+{
+	uint8_t buf[256];
+	struct node_dgram_hdr h = { .from = 3, .to = 1, .incarnation = 1u << 30, .seq = rot_seq++ };
+	struct node_dgram_builder b;
+	node_dgram_begin(&b, buf, sizeof buf, &h);
+	node_dgram_add(&b, NODE_ITEM_CELL, "nocell", 6, "x", 1);
+	send_udp(port, buf, node_dgram_seal(&b, key));
+}
+
+static double metric1(const char *name)
+{
+	char *page = colony_metrics(&col, 1);
+	double v = page ? colony_metric(page, name) : -1;
+	free(page);
+	return v;
+}
+
+START_TEST(sighup_rotates_keys)
+{
+	ck_assert_int_eq(colony_start(&col, 3, NULL), 0);
+	static const char new_hex[] = "1111111111111111111111111111111111111111111111111111111111111111";
+	uint8_t oldk[NODE_KEY_BYTES], newk[NODE_KEY_BYTES];
+	node_key_parse(COLONY_KEY, 64, oldk);
+	node_key_parse(new_hex, 64, newk);
+	int port = colony_port(&col, 1, 0);
+	const char *hmac = "physalia_dropped_packets_total{reason=\"hmac\"}";
+	const char *unknown = "physalia_dropped_packets_total{reason=\"unknown_cell\"}";
+	send_sealed(port, newk);
+	await_metric(hmac, 1);
+	/* rotate every node: new key current, old key previous */
+	char keys[200];
+	snprintf(keys, sizeof keys, "{current: %s, previous: %s}", new_hex, COLONY_KEY);
+	for (uint32_t id = 1; id <= 3; id++) {
+		ck_assert_int_eq(colony_rewrite_config(&col, id, keys), 0);
+		ck_assert_int_eq(colony_node_signal(&col, id, SIGHUP), 0);
+	}
+	/* node 1 takes the new key once it has handled SIGHUP */
+	double before = metric1(unknown);
+	for (int i = 0; i < 500 && metric1(unknown) <= before; i++) {
+		send_sealed(port, newk);
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert(metric1(unknown) > before);
+	/* the previous key is still accepted */
+	before = metric1(unknown);
+	send_sealed(port, oldk);
+	await_metric(unknown, before + 1);
+	/* and the colony works under the new key (every node has reloaded by
+	 * now or the client retries until it has) */
+	struct node_client *cl = client_for(&col);
+	uint32_t jury[] = { 1, 2, 3 };
+	ck_assert_int_eq(node_client_cell_create(cl, "vol-5", 5, jury, 3), 0);
+	put_key(cl, "vol-5", "a", "1");
+	node_client_free(cl);
+	/* a config that does not parse keeps the keys */
+	ck_assert_int_eq(colony_rewrite_config(&col, 1, "{current: nothex}"), 0);
+	ck_assert_int_eq(colony_node_signal(&col, 1, SIGHUP), 0);
+	before = metric1(unknown);
+	for (int i = 0; i < 500 && metric1(unknown) <= before; i++) {
+		send_sealed(port, newk);
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert(metric1(unknown) > before);
+}
+END_TEST
+
 START_TEST(sigterm_drains_and_exits_zero)
 {
 	ck_assert_int_eq(colony_start(&col, 3, NULL), 0);
@@ -409,6 +479,7 @@ int main(void)
 	tcase_add_test(tc, cells_survive_sigkill_of_every_node);
 	tcase_add_test(tc, bad_datagrams_are_dropped_and_counted);
 	tcase_add_test(tc, client_refusals_are_distinct);
+	tcase_add_test(tc, sighup_rotates_keys);
 	tcase_add_test(tc, sigterm_drains_and_exits_zero);
 	tcase_add_test(tc, failed_fsync_stops_the_node);
 	suite_add_tcase(s, tc);
