@@ -885,6 +885,13 @@ static void flush_outboxes(struct node_daemon *d)
 				d->m.items_out++;
 				it = nx;
 			}
+			if (b.count == 0) { /* one item over the UDP bound: never sent */
+				struct outitem *nx = it->next;
+				free(it);
+				d->m.dropped_send++;
+				it = nx;
+				continue;
+			}
 			send_dgram(d, pi, node_dgram_seal(&b, d->keys[0]));
 		}
 	}
