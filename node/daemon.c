@@ -160,6 +160,7 @@ struct node_daemon {
 	int stopping;
 	uint64_t drain_started;
 	int idle_on;
+	uint64_t turn_records; /* records written in the open transaction */
 	struct metrics m;
 	uint8_t sendbuf[NODE_DGRAM_MAX];
 	uint8_t recvbuf[65536];
@@ -670,6 +671,7 @@ static void handle_update(struct node_daemon *d, struct ncell *c, const struct p
 {
 	if (u->n_records > 0) {
 		ensure_txn(d);
+		d->turn_records += u->n_records;
 		for (size_t i = 0; i < u->n_records; i++) {
 			const struct ph_record *r = &u->records[i];
 			int rc;
@@ -773,6 +775,8 @@ static void turn_end(struct node_daemon *d)
 			d->m.commits++;
 			hist_add(&d->m.fsync, (double)(t1 - t0) / 1e9);
 			hist_add(&d->m.batch_cells, (double)cells);
+			hist_add(&d->m.batch_records, (double)d->turn_records);
+			d->turn_records = 0;
 		} else if (d->held_head == NULL && d->turn_list == NULL) {
 			break;
 		}
@@ -1574,6 +1578,8 @@ static char *render_metrics(struct node_daemon *d)
 		&d->m.fsync);
 	sb_hist(&s, "physalia_batch_cells", "Cells with records in each group commit.",
 		&d->m.batch_cells);
+	sb_hist(&s, "physalia_batch_records", "Records written by each group commit.",
+		&d->m.batch_records);
 	sb_printf(&s, "# HELP physalia_cells_hosted Cells hosted by this node.\n"
 		      "# TYPE physalia_cells_hosted gauge\nphysalia_cells_hosted %" PRId64 "\n"
 		      "# HELP physalia_cells_resident Cells in memory.\n"
@@ -1801,6 +1807,7 @@ int node_daemon_run(struct node_config *cfg, const char *config_path)
 					     4096, 8192 };
 	hist_init(&d->m.fsync, fs_b);
 	hist_init(&d->m.batch_cells, bc_b);
+	hist_init(&d->m.batch_records, bc_b);
 	if (mkdir(d->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
 		node_log(NODE_LOG_ERROR, "startup", "what=data_dir path=%s error=\"%s\"",
 			 d->cfg.data_dir, strerror(errno));
