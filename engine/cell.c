@@ -84,6 +84,7 @@ int ph_cell_new(const struct ph_cell_config *cfg, const struct ph_allocator *all
 	memcpy(c->jury.ids, cfg->jury, cfg->jury_n * sizeof cfg->jury[0]);
 	c->member_seen = ph__jury_member(&c->jury, c->self);
 	c->jury_window_changes = cfg->jury_window_changes;
+	c->skip_learner_wait = cfg->jury_skip_learner_wait;
 	c->alpha = (uint8_t)cfg->alpha;
 	c->max_batch = (uint8_t)cfg->max_batch;
 	c->rng = cfg->seed ^ 0x70687973616c6961ull; /* "physalia" */
@@ -649,6 +650,8 @@ uint64_t ph_cell_state_hash(const struct ph_cell *c)
 		h = ph__hash_u64(h, c->jury.ids[i]);
 	h = ph__hash_u64(h, c->jury_epoch);
 	h = ph__hash_u64(h, c->jury_from);
+	h = ph__hash_u64(h, c->joiner);
+	h = ph__hash_u64(h, c->joiner_from);
 	h = ph__hash_u64(h, c->eras_n);
 	for (size_t k = 0; k < c->eras_n; k++) {
 		h = ph__hash_u64(h, c->eras[k].from);

@@ -239,6 +239,8 @@ enum ph_reason {
 	PH_R_JURY_INVALID = 11,   /* out not a member, in already one, or size out of 3..9 */
 	PH_R_JURY_PENDING = 12,   /* an earlier change is still inside its alpha window */
 	PH_R_JURY_RETURN = 13,    /* the joining node's earlier term is still open */
+	PH_R_JURY_LEARNER = 14,   /* the node the last change added has not caught up
+				   * (no vote from it in its jury seen yet): retry later */
 };
 const char *ph_reason_name(int reason);
 
@@ -296,6 +298,10 @@ struct ph_cell_config {
 	bool jury_window_changes; /* allow several jury changes inside one alpha window
 				   * (init: false: a change is refused, PH_R_JURY_PENDING,
 				   * until the previous one took effect) */
+	bool jury_skip_learner_wait; /* do not refuse a change while the node the last
+				      * change added is behind (init: false: refuse,
+				      * PH_R_JURY_LEARNER; PHYSALIA.md 4: one node at a
+				      * time, wait until it has caught up) */
 };
 
 /* Fills defaults; the caller then sets pkey, self, jury, seed. */

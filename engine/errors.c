@@ -40,6 +40,7 @@ const char *ph_reason_name(int reason)
 	case PH_R_JURY_INVALID: return "jury-change-invalid";
 	case PH_R_JURY_PENDING: return "jury-change-pending";
 	case PH_R_JURY_RETURN: return "jury-member-term-open";
+	case PH_R_JURY_LEARNER: return "jury-learner-behind";
 	}
 	return "unknown";
 }

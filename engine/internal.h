@@ -256,6 +256,10 @@ struct ph_cell {
 	uint8_t jury_window_changes; /* config: several changes in one window */
 	uint32_t jury_epoch;   /* changes applied */
 	ph_slot jury_from;     /* c->jury votes from this slot (its era's from) */
+	ph_node_id joiner;     /* the node the last change added (0: none) */
+	ph_slot joiner_from;   /* ... votes from this slot on */
+	uint8_t joiner_acked;  /* leader: saw its vote in its jury (volatile) */
+	uint8_t skip_learner_wait; /* config */
 	uint8_t member_seen;   /* was in the jury of an open slot (volatile) */
 
 	/* acceptor */

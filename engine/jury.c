@@ -287,6 +287,9 @@ void ph__jury_commit_change(struct ph_cell *c, ph_slot slot, const uint8_t *byte
 	assert(ok);
 	e->from = effect_slot(c, slot);
 	c->eras_n++;
+	c->joiner = ch.in;
+	c->joiner_from = e->from;
+	c->joiner_acked = 0;
 	c->jury_epoch++;
 }
 

@@ -512,7 +512,7 @@ int ph__reply_simple(struct ph_cell *c, uint64_t client, uint64_t seq, int statu
 
 /* ---- snapshot codec ---------------------------------------------------------
  * version u8, applied slot u64, feature level u16, jury (n u8, ids u32),
- * jury from u64, jury epoch u32, eras (n u8; from u64, jury (n u8, ids u32); from increasing),
+ * jury from u64, jury epoch u32, joiner u32, joiner from u64, eras (n u8; from u64, jury (n u8, ids u32); from increasing),
  * sessions (n u8; client u64, seq u64, slot u64, index u32, outcome u8,
  * reason u8, result u16 len + bytes; clients strictly increasing),
  * keys (n u16; key u8 len + bytes, value; strictly increasing). */
@@ -527,6 +527,8 @@ int ph__snapshot_encode(const struct ph_cell *c, struct ph_wr *w)
 		ph__wr_u32(w, c->jury.ids[i]);
 	ph__wr_u64(w, c->jury_from);
 	ph__wr_u32(w, c->jury_epoch);
+	ph__wr_u32(w, c->joiner);
+	ph__wr_u64(w, c->joiner_from);
 	ph__wr_u8(w, c->eras_n);
 	for (size_t k = 0; k < c->eras_n; k++) {
 		ph__wr_u64(w, c->eras[k].from);
@@ -578,6 +580,8 @@ struct snap {
 	struct ph_jury jury;
 	ph_slot jury_from;
 	uint32_t epoch;
+	ph_node_id joiner;
+	ph_slot joiner_from;
 	struct ph_era eras[PH_ERAS_MAX];
 	uint8_t eras_n;
 	struct ph_session *ses;
@@ -631,6 +635,8 @@ static int snap_parse(const uint8_t *bytes, size_t len, const struct ph_allocato
 		return PH_EMALFORMED;
 	s->jury_from = ph__rd_u64(&r);
 	s->epoch = ph__rd_u32(&r);
+	s->joiner = ph__rd_u32(&r);
+	s->joiner_from = ph__rd_u64(&r);
 	s->eras_n = ph__rd_u8(&r);
 	if (r.err)
 		return r.err;
@@ -771,6 +777,10 @@ int ph__snapshot_decode(struct ph_cell *c, const uint8_t *bytes, size_t len, ph_
 	c->jury = s.jury;
 	c->jury_epoch = s.epoch;
 	c->jury_from = s.jury_from;
+	if (c->joiner != s.joiner || c->joiner_from != s.joiner_from)
+		c->joiner_acked = 0;
+	c->joiner = s.joiner;
+	c->joiner_from = s.joiner_from;
 	c->eras_n = s.eras_n;
 	memcpy(c->eras, s.eras, sizeof c->eras);
 	c->feature_level = s.level;

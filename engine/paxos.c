@@ -434,6 +434,8 @@ static int on_accepted(struct ph_cell *c, ph_node_id from, const struct ph_msg *
 	if (e == NULL || e->chosen || ph_ballot_cmp(e->accepted, c->ballot) != 0)
 		return 0;
 	e->votes |= bit_of(c, from);
+	if (from == c->joiner && m->slot >= c->joiner_from)
+		c->joiner_acked = 1; /* the last node added votes: it caught up */
 	if (ph__votes_at(c, m->slot, e->votes) < quorum(c, m->slot))
 		return 0;
 	e->chosen = 1;
@@ -756,6 +758,11 @@ int ph__on_reconfigure(struct ph_cell *c, const struct ph_event *ev)
 		return ph__reply_simple(c, client, seq, PH_ST_ERROR, 0, PH_EINVAL);
 	if (reason != PH_R_NONE)
 		return ph__reply_simple(c, client, seq, PH_ST_IGNORED, reason, 0);
+	/* one node at a time, and wait until it has caught up (PHYSALIA.md 4):
+	 * the node the last change added must have voted in its own jury */
+	if (!c->skip_learner_wait && c->joiner != 0 && c->joiner != c->self && !c->joiner_acked &&
+	    ph__jury_member(ph__jury_newest(c, NULL), c->joiner))
+		return ph__reply_simple(c, client, seq, PH_ST_IGNORED, PH_R_JURY_LEARNER, 0);
 	if (pending_has(c, client, seq))
 		return 0;
 	return enqueue(c, PH_ENTRY_JURY, client, seq, ch, sizeof ch);

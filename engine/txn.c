@@ -424,7 +424,7 @@ static int result_parse(const uint8_t *bytes, size_t len, struct ph_result *res)
 		return PH_EVERSION;
 	if (outcome != PH_OUT_COMMITTED && outcome != PH_OUT_IGNORED)
 		return PH_EUNKNOWN;
-	if (reason > PH_R_JURY_RETURN)
+	if (reason > PH_R_JURY_LEARNER)
 		return PH_EUNKNOWN;
 	if ((outcome == PH_OUT_COMMITTED) != (reason == PH_R_NONE))
 		return PH_EMALFORMED;

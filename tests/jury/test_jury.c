@@ -138,7 +138,8 @@ static void step(struct net *w, size_t i, struct ph_event *ev)
 	}
 }
 
-static void net_init(struct net *w, size_t n, size_t jury_n, uint64_t seed, bool window_changes)
+static void net_init(struct net *w, size_t n, size_t jury_n, uint64_t seed, bool window_changes,
+		     bool skip_learner_wait)
 {
 	memset(w, 0, sizeof *w);
 	w->n = n;
@@ -157,6 +158,7 @@ static void net_init(struct net *w, size_t n, size_t jury_n, uint64_t seed, bool
 			cfg.jury[j] = (ph_node_id)(j + 1);
 		cfg.seed = seed * 31 + i;
 		cfg.jury_window_changes = window_changes;
+		cfg.jury_skip_learner_wait = skip_learner_wait;
 		w->id[i] = cfg.self;
 		ck_assert_int_eq(ph_cell_new(&cfg, NULL, &w->cell[i]), 0);
 	}
@@ -393,7 +395,7 @@ START_TEST(replace_takes_effect_at_i_plus_alpha)
 {
 	struct net w;
 	reset_seqs();
-	net_init(&w, 4, 3, 11 + (uint64_t)_i, false);
+	net_init(&w, 4, 3, 11 + (uint64_t)_i, false, false);
 	writes(&w, 3);
 	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
 	ck_assert_ptr_nonnull(r);
@@ -438,7 +440,7 @@ START_TEST(epoch_and_aba)
 {
 	struct net w;
 	reset_seqs();
-	net_init(&w, 4, 3, 21 + (uint64_t)_i, false);
+	net_init(&w, 4, 3, 21 + (uint64_t)_i, false, false);
 	writes(&w, 2);
 	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
 	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
@@ -485,7 +487,7 @@ START_TEST(changes_in_one_window)
 {
 	struct net w;
 	reset_seqs();
-	net_init(&w, 5, 3, 31, false);
+	net_init(&w, 5, 3, 31, false, true);
 	writes(&w, 2);
 	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
 	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
@@ -495,7 +497,7 @@ START_TEST(changes_in_one_window)
 	net_free(&w);
 
 	reset_seqs();
-	net_init(&w, 5, 3, 32, true);
+	net_init(&w, 5, 3, 32, true, true);
 	writes(&w, 2);
 	r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
 	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
@@ -530,7 +532,7 @@ START_TEST(invalid_changes)
 {
 	struct net w;
 	reset_seqs();
-	net_init(&w, 4, 3, 41, false);
+	net_init(&w, 4, 3, 41, false, false);
 	writes(&w, 1);
 	const struct reply *r = change(&w, PH_JURY_REPLACE, 4, 3, 0); /* 4 not a member */
 	ck_assert_int_eq(r->reason, PH_R_JURY_INVALID);
@@ -558,7 +560,7 @@ START_TEST(old_jury_has_no_quorum)
 {
 	struct net w;
 	reset_seqs();
-	net_init(&w, 4, 3, 51, false);
+	net_init(&w, 4, 3, 51, false, false);
 	writes(&w, 2);
 	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
 	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
@@ -592,6 +594,42 @@ START_TEST(old_jury_has_no_quorum)
 }
 END_TEST
 
+/* One node at a time, and wait until it caught up: while the node the last
+ * change added has not voted in its jury, the next change is refused with
+ * PH_R_JURY_LEARNER; once it catches up, the change goes through. */
+START_TEST(refuse_while_learner_behind)
+{
+	struct net w;
+	reset_seqs();
+	net_init(&w, 5, 3, 61, false, false);
+	writes(&w, 2);
+	w.cut[3] = true; /* node 4 cannot catch up */
+	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
+	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
+	writes(&w, 6); /* {1, 2} carry the new jury {1, 2, 4} alone */
+	r = change(&w, PH_JURY_REPLACE, 2, 5, 1);
+	ck_assert_int_eq(r->status, PH_ST_IGNORED);
+	ck_assert_int_eq(r->reason, PH_R_JURY_LEARNER);
+	ck_assert_str_eq(ph_reason_name(r->reason), "jury-learner-behind");
+	w.cut[3] = false;
+	for (int k = 0;; k++) {
+		ck_assert_int_lt(k, 20);
+		writes(&w, 2);
+		r = change(&w, PH_JURY_REPLACE, 2, 5, 1);
+		if (r->status == PH_ST_COMMITTED)
+			break;
+		ck_assert_int_eq(r->reason, PH_R_JURY_LEARNER);
+	}
+	writes(&w, 6);
+	converge(&w);
+	const ph_node_id after[3] = {1, 5, 4};
+	struct ph_cell_status s;
+	status(&w, 0, &s);
+	ck_assert(jury_is(&s, after, 3));
+	net_free(&w);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("jury");
@@ -602,6 +640,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, changes_in_one_window);
 	tcase_add_test(tc, invalid_changes);
 	tcase_add_test(tc, old_jury_has_no_quorum);
+	tcase_add_test(tc, refuse_while_learner_behind);
 	suite_add_tcase(s, tc);
 	return s;
 }
