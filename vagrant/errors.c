@@ -12,7 +12,6 @@ const char *vag_strerror(int code)
 	case VAG_ENOTFOUND: return "not found";
 	case VAG_ETOOL: return "external tool failed";
 	case VAG_ESSH: return "ssh could not reach the machine";
-	case VAG_ENOTSUP: return "not supported by the machine's kernel";
 	}
 	return "unknown vagrant error";
 }

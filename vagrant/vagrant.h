@@ -1,17 +1,20 @@
 /* physalia's vagrant/ module: reproducing runs across virtual machines.
  *
- * Three parts, one header:
+ * Four parts, one header:
+ *  - rack models read from topology/, a campaign's, or a run database's
+ *    hosts (vag_model_*), and hosts.tsv (vag_hosts_tsv_parse);
  *  - the machine layout: a rack model turned into virtual machines (one per
  *    host, or one per rack's hosts when the model is large), private
  *    networks per rack and per rack uplink so that top-of-rack switches and
  *    the spine are real L3 hops, with the addresses and routes of each
  *    machine (vag_layout_*);
  *  - the generator: that layout written as a vagrant/ directory (Vagrantfile,
- *    provision.sh, the project's source at one commit, README.md)
- *    (vag_generate);
+ *    provision.sh, the project's source at one commit, node configs,
+ *    hosts.tsv, README.md) (vag_generate);
  *  - the ssh host backend: run commands, start and signal processes, apply
  *    and remove faults, fetch files on machines reached over ssh
- *    (vag_ssh_*).
+ *    (vag_ssh_*), and chaos/'s struct chaos_backend built on it
+ *    (vag_backend_*).
  *
  * Errors: 0 or a negative VAG_E* code, vag_strerror() names it; functions
  * that can say more take an err buffer. Nothing here keeps global state.
@@ -34,7 +37,6 @@ enum {
 	VAG_ENOTFOUND = -5, /* a named host, file or commit does not exist */
 	VAG_ETOOL = -6,     /* an external tool (git, ssh, scp, tc) failed */
 	VAG_ESSH = -7,      /* ssh could not reach the machine (exit 255) */
-	VAG_ENOTSUP = -8,   /* the machine's kernel lacks the feature (netem) */
 };
 
 /* The message for a VAG_E* code; never NULL, static storage. */
@@ -281,13 +283,12 @@ int vag_ssh_partition_count(struct vag_ssh *b, const char *router, const char *t
 			    uint64_t *packets, char *err, size_t errlen);
 
 /* Packet faults on a router: the machine's impairment engine, one per
- * router, started on first use. netem (through `physalia-vagrant netem`,
- * libnl-route) where the kernel has sch_netem; else chaos/'s NFQUEUE
- * engine (`physalia-chaos impair`) steered over the ssh session's stdin,
- * with every forwarded packet queued to it. *engine (may be NULL) gets
- * "netem" or "nfqueue". policy is chaos's "key=value ..." text (loss
- * burst delay jitter reorder gap dup corrupt). Returns 0, VAG_EINVAL,
- * VAG_ETOOL, VAG_ESSH, VAG_ENOMEM. */
+ * router, started on first use: chaos/'s NFQUEUE engine (`physalia-chaos
+ * impair`) steered over the ssh session's stdin, with every forwarded
+ * packet queued to it (netem is not used: docs/vagrant.md says why).
+ * *engine (may be NULL) gets "nfqueue". policy is chaos's "key=value ..."
+ * text (loss burst delay jitter reorder gap dup corrupt). Returns 0,
+ * VAG_EINVAL, VAG_ETOOL, VAG_ESSH, VAG_ENOMEM. */
 int vag_ssh_impair(struct vag_ssh *b, const char *router, uint32_t src, int srclen,
 		   uint32_t dst, int dstlen, const char *policy, const char **engine,
 		   char *err, size_t errlen);
