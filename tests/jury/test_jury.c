@@ -630,6 +630,40 @@ START_TEST(refuse_while_learner_behind)
 }
 END_TEST
 
+/* Bulk teaching of a new member: the log was truncated behind snapshots long
+ * before node 4 joins, so it learns the cell from a snapshot, which carries
+ * the jury history (eras, epoch) with the data; it then votes in its jury
+ * and the old member can be cut off. */
+START_TEST(new_member_taught_by_snapshot)
+{
+	struct net w;
+	reset_seqs();
+	net_init(&w, 4, 3, 71, false, false);
+	writes(&w, 40);
+	struct ph_cell_status s;
+	status(&w, 0, &s);
+	ck_assert_uint_gt(s.snapshot, 0); /* the log below is gone */
+	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
+	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
+	writes(&w, 6);
+	converge(&w);
+	w.cut[2] = true;
+	writes(&w, 4);
+	converge(&w);
+	struct ph_cell_status s1, s4;
+	status(&w, 0, &s1);
+	status(&w, 3, &s4);
+	ck_assert_uint_eq(s4.applied, s1.applied);
+	ck_assert_uint_eq(s4.jury_epoch, 1);
+	ck_assert_uint_eq(ph_cell_n_keys(w.cell[3]), ph_cell_n_keys(w.cell[0]));
+	struct ph_value v0, v4;
+	ck_assert_int_eq(ph_cell_get(w.cell[0], "k1", 2, &v0), 0);
+	ck_assert_int_eq(ph_cell_get(w.cell[3], "k1", 2, &v4), 0);
+	ck_assert(ph_value_equal(&v0, &v4));
+	net_free(&w);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("jury");
@@ -641,6 +675,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, invalid_changes);
 	tcase_add_test(tc, old_jury_has_no_quorum);
 	tcase_add_test(tc, refuse_while_learner_behind);
+	tcase_add_test(tc, new_member_taught_by_snapshot);
 	suite_add_tcase(s, tc);
 	return s;
 }
