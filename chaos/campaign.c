@@ -34,6 +34,7 @@ static const char *const nemesis_names[CHAOS_NEM__COUNT] = {
 	[CHAOS_NEM_ROLLING_RESTART] = "rolling-restart",
 	[CHAOS_NEM_DISK] = "disk",
 	[CHAOS_NEM_CLOCK] = "clock",
+	[CHAOS_NEM_ROLLBACK] = "rollback",
 };
 
 const char *chaos_nemesis_name(enum chaos_nemesis n)
@@ -453,6 +454,8 @@ static int fault_pair(struct parser *p, const char *k, struct fy_node *kn, struc
 	}
 	if (strcmp(k, "offset") == 0)
 		return get_double(p, kn, v, -86400, 86400, &f->clock_offset_s);
+	if (strcmp(k, "build") == 0)
+		return get_name(p, kn, v, f->build, sizeof f->build);
 	if (strcmp(k, "rate") == 0)
 		return get_double(p, kn, v, 0.01, 100, &f->clock_rate);
 	return fail(p, kn, "unknown fault key '%s'", k);
@@ -508,6 +511,10 @@ static int fault_complete(struct parser *p, struct fy_node *at, struct fault_ctx
 	case CHAOS_NEM_CLOCK:
 		if (f->clock_offset_s == 0 && f->clock_rate == 0)
 			return fail(p, at, "clock needs 'offset' or 'rate'");
+		break;
+	case CHAOS_NEM_ROLLBACK:
+		if (f->build[0] == '\0')
+			return fail(p, at, "rollback needs 'build' (the older physalia-node)");
 		break;
 	default:
 		break;
@@ -1019,6 +1026,8 @@ int chaos_campaign_write(const struct chaos_campaign *c, FILE *f)
 			fprintf(f, "    offset: %.12g\n", x->clock_offset_s);
 		if (x->clock_rate != 0)
 			fprintf(f, "    rate: %.12g\n", x->clock_rate);
+		if (x->build[0])
+			fprintf(f, "    build: \"%s\"\n", x->build);
 	}
 	return ferror(f) ? CHAOS_ESYS : 0;
 }

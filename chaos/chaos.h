@@ -66,6 +66,7 @@ enum chaos_nemesis {
 	CHAOS_NEM_ROLLING_RESTART, /* kill -9 and restart each target in turn */
 	CHAOS_NEM_DISK,          /* libfiu: fail or slow fsync/write on the node */
 	CHAOS_NEM_CLOCK,         /* libfaketime offset/rate, applied at restart */
+	CHAOS_NEM_ROLLBACK,      /* kill -9, restart on an older build, back at the end */
 	CHAOS_NEM__COUNT
 };
 
@@ -88,6 +89,7 @@ enum chaos_target_kind {
 };
 
 #define CHAOS_NAME_MAX 64
+#define CHAOS_PATH_MAX 512
 
 struct chaos_target {
 	enum chaos_target_kind kind;
@@ -117,6 +119,7 @@ struct chaos_fault {
 	char disk[CHAOS_NAME_MAX]; /* disk: "fsync-fail", "write-fail", "open-fail" */
 	double clock_offset_s; /* clock: offset */
 	double clock_rate;     /* clock: rate (1.0 = normal; 0 = unset) */
+	char build[CHAOS_PATH_MAX]; /* rollback: the older physalia-node to run */
 	int line, column;     /* where the fault was written (0 when generated) */
 };
 
@@ -136,8 +139,6 @@ struct chaos_workload {
 	double zipf_s;             /* skew for zipf */
 	uint32_t timeout_ms;       /* per operation */
 };
-
-#define CHAOS_PATH_MAX 512
 
 struct chaos_campaign {
 	char name[CHAOS_NAME_MAX];

@@ -390,6 +390,26 @@ int chaos_nemesis_start(struct chaos_nemesis_ctx *x, struct chaos_active *a, cha
 				x->event(x->ud, h, CHAOS_EV_CRASH, "kill -9");
 			}
 			break;
+		case CHAOS_NEM_ROLLBACK:
+			if (!host->node) {
+				snprintf(err, errlen, "rollback targets node hosts; %s runs no node",
+					 host->name);
+				rc = CHAOS_EINVAL;
+				break;
+			}
+			if (host->node_pid > 0) {
+				be->ops->signal(be, host, host->node_pid, SIGKILL);
+				int st;
+				be->ops->wait(be, host->node_pid, 5000, &st);
+				host->node_pid = 0;
+				x->event(x->ud, h, CHAOS_EV_CRASH, "rollback: kill -9");
+			}
+			host->node_bin = f->build;
+			rc = x->node_start(x->ud, h);
+			x->event(x->ud, h, CHAOS_EV_RESTART, "rollback: restarted on the older build");
+			if (rc != 0)
+				snprintf(err, errlen, "%s did not start on %s", f->build, host->name);
+			break;
 		case CHAOS_NEM_PAUSE:
 			if (host->node && host->node_pid > 0 && !host->paused) {
 				be->ops->signal(be, host, host->node_pid, SIGSTOP);
@@ -538,6 +558,20 @@ int chaos_nemesis_stop(struct chaos_nemesis_ctx *x, struct chaos_active *a)
 				if (x->node_start(x->ud, h) != 0)
 					rc = CHAOS_ETOOL;
 				x->event(x->ud, h, CHAOS_EV_RESTART, "restart after kill");
+			}
+			break;
+		case CHAOS_NEM_ROLLBACK:
+			if (host->node) {
+				if (host->node_pid > 0) {
+					be->ops->signal(be, host, host->node_pid, SIGKILL);
+					int st;
+					be->ops->wait(be, host->node_pid, 5000, &st);
+					host->node_pid = 0;
+				}
+				host->node_bin = NULL;
+				if (x->node_start(x->ud, h) != 0)
+					rc = CHAOS_ETOOL;
+				x->event(x->ud, h, CHAOS_EV_RESTART, "rollback healed: current build");
 			}
 			break;
 		case CHAOS_NEM_PAUSE:

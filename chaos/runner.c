@@ -311,7 +311,7 @@ static int node_start(void *ud, size_t hi)
 		argv[n++] = "fiu-run";
 		argv[n++] = "-x";
 	}
-	argv[n++] = r->node_bin;
+	argv[n++] = h->node_bin != NULL ? h->node_bin : r->node_bin;
 	argv[n++] = "--config";
 	argv[n++] = h->node_config;
 	argv[n] = NULL;
@@ -947,6 +947,12 @@ static int setup(struct run *r)
 			r->nx.fiu = 1;
 		if (c->faults[i].nemesis == CHAOS_NEM_CLOCK)
 			r->nx.faketime = 1;
+		if (c->faults[i].nemesis == CHAOS_NEM_ROLLBACK &&
+		    access(c->faults[i].build, X_OK) != 0) {
+			fprintf(stderr, "physalia-chaos: fault %zu (line %d): no executable build at %s\n",
+				i + 1, c->faults[i].line, c->faults[i].build);
+			return CHAOS_ENOTFOUND;
+		}
 	}
 	/* The cluster key: from the seed (a test colony, never production). */
 	uint64_t k = c->seed;

@@ -30,6 +30,7 @@ struct chaos_host {
 	int restarts;
 	char node_log[512];
 	char node_config[512];
+	const char *node_bin;   /* NULL = the run's physalia-node (rollback sets it) */
 };
 
 struct chaos_world {

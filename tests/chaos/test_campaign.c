@@ -100,6 +100,8 @@ START_TEST(errors_name_line_and_column)
 	parse_err("faults:\n  - {at: 1, for: 2, nemesis: kill, target: {planet: x}}\n",
 		  "t.yaml:2:45: unknown target kind 'planet'");
 	parse_err("workload: {mix: {read: 0}}\n", "at least one operation");
+	parse_err("faults:\n  - {at: 1, for: 2, nemesis: rollback, target: {host: n1}}\n",
+		  "rollback needs 'build'");
 	parse_err("x: [1, 2\n", "t.yaml:2:1:");
 	parse_err("- 1\n- 2\n", "a campaign must be a mapping");
 	parse_err("name: &x n\nrack_model: *x\n", "aliases");
