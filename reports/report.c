@@ -822,7 +822,8 @@ static void perf_plots(struct rep_buf *b, const struct report *r)
 	}
 	double p50[NB], p99[NB], thr[NB], maxl = 0, maxt = 0;
 	for (int k = 0; k < NB; k++) {
-		qsort(lat[k], nlat[k], sizeof *lat[k], cmp_i64);
+		if (nlat[k] > 1) /* an empty bucket has no array: qsort(NULL) is UB */
+			qsort(lat[k], nlat[k], sizeof *lat[k], cmp_i64);
 		p50[k] = nlat[k] ? (double)lat[k][(nlat[k] - 1) / 2] / 1e6 : NAN;
 		p99[k] = nlat[k] ? (double)lat[k][(size_t)((double)(nlat[k] - 1) * 0.99)] / 1e6 : NAN;
 		thr[k] = bucket_s > 0 ? (double)nlat[k] / bucket_s : 0;

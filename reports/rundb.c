@@ -657,7 +657,8 @@ int rep_db_load_history(struct rep_db *d, struct rep_history *out, struct rep_er
 		rc = db_err(d);
 		goto out_free;
 	}
-	qsort(ev, n, sizeof *ev, evl_cmp);
+	if (n > 1) /* no events leaves ev NULL: qsort(NULL) is UB */
+		qsort(ev, n, sizeof *ev, evl_cmp);
 	struct rep_buf all = {0};
 	for (size_t i = 0; i < n; i++) {
 		if (rep__buf_put(&all, texts.p + ev[i].off, ev[i].len) != 0 ||
