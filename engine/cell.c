@@ -93,6 +93,7 @@ int ph_cell_new(const struct ph_cell_config *cfg, const struct ph_allocator *all
 	c->feature_level = PH_FEATURE_LEVEL;
 #ifdef PH_PLANTED_BUGS
 	c->planted_bug = (int8_t)cfg->planted_bug;
+	c->bug_mine = c->jury;
 #endif
 	c->role = PH_ROLE_FOLLOWER;
 	*out = c;

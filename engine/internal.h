@@ -242,6 +242,7 @@ struct ph_cell {
 	uint16_t feature_level;
 #ifdef PH_PLANTED_BUGS
 	int8_t planted_bug;    /* test builds only (ph_engine_planted) */
+	struct ph_jury bug_mine; /* PH_BUG_DEPOSED_VOTES: the last jury self was in */
 #endif
 	uint64_t rng;
 	ph_time now;

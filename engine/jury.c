@@ -97,7 +97,8 @@ const struct ph_jury *ph__jury_for(const struct ph_cell *c, ph_slot s)
 #ifdef PH_PLANTED_BUGS
 	/* the planted bug: a deposed replica keeps the last jury it was in */
 	if (PH_BUG(c, PH_BUG_DEPOSED_VOTES) && !ph__jury_member(j, c->self)) {
-		const struct ph_jury *mine = ph__jury_member(&c->jury, c->self) ? &c->jury : NULL;
+		const struct ph_jury *mine = ph__jury_member(&c->jury, c->self) ? &c->jury
+					   : c->bug_mine.n ? &c->bug_mine : NULL;
 		for (size_t k = 0; k < c->eras_n && c->eras[k].from <= s; k++)
 			if (ph__jury_member(&c->eras[k].jury, c->self))
 				mine = &c->eras[k].jury;
@@ -123,6 +124,16 @@ size_t ph__roster(const struct ph_cell *c, ph_node_id *ids)
 				ids[n++] = j->ids[i];
 		}
 	}
+#ifdef PH_PLANTED_BUGS
+	if (PH_BUG(c, PH_BUG_DEPOSED_VOTES)) /* the old jury stays in the roster */
+		for (size_t i = 0; i < c->bug_mine.n; i++) {
+			size_t x = 0;
+			while (x < n && ids[x] != c->bug_mine.ids[i])
+				x++;
+			if (x == n && n < PH_ROSTER_MAX)
+				ids[n++] = c->bug_mine.ids[i];
+		}
+#endif
 	return n;
 }
 
@@ -303,6 +314,11 @@ void ph__jury_fold(struct ph_cell *c)
 	size_t k = 0;
 	while (k < c->eras_n && c->eras[k].from <= f)
 		k++;
+#ifdef PH_PLANTED_BUGS
+	for (size_t x = 0; x < k; x++) /* the bug remembers the last jury self was in */
+		if (ph__jury_member(&c->eras[x].jury, c->self))
+			c->bug_mine = c->eras[x].jury;
+#endif
 	c->jury = c->eras[k - 1].jury;
 	c->jury_from = c->eras[k - 1].from;
 	memmove(c->eras, c->eras + k, (c->eras_n - k) * sizeof c->eras[0]);
