@@ -30,8 +30,24 @@ struct reply {
 	ph_node_id hint;
 };
 
+struct rec {
+	int kind;
+	ph_slot slot;
+	uint8_t *bytes;
+	size_t len;
+};
+
+/* A replica's disk: one record per (kind, slot), TRUNCATE deletes ACCEPT and
+ * CHOSEN below its slot. */
+struct disk {
+	struct rec *r;
+	size_t n, cap;
+};
+
 struct net {
 	size_t n;
+	struct disk disk[MAXR];
+	struct ph_cell_config cfg[MAXR];
 	struct ph_cell *cell[MAXR];
 	ph_node_id id[MAXR];
 	ph_time wake[MAXR];
@@ -130,11 +146,49 @@ static void forget(struct net *w, uint64_t client, uint64_t seq)
 			w->rep[k].client = 0;
 }
 
+static void disk_put(struct disk *d, const struct ph_record *x)
+{
+	if (x->kind == PH_REC_TRUNCATE) {
+		size_t k = 0;
+		for (size_t j = 0; j < d->n; j++) {
+			if ((d->r[j].kind == PH_REC_ACCEPT || d->r[j].kind == PH_REC_CHOSEN) &&
+			    d->r[j].slot < x->slot)
+				free(d->r[j].bytes);
+			else
+				d->r[k++] = d->r[j];
+		}
+		d->n = k;
+		return;
+	}
+	struct rec *r = NULL;
+	for (size_t j = 0; j < d->n && r == NULL; j++)
+		if (d->r[j].kind == x->kind && d->r[j].slot == x->slot)
+			r = &d->r[j];
+	if (r == NULL) {
+		if (d->n == d->cap) {
+			d->cap = d->cap ? 2 * d->cap : 64;
+			d->r = realloc(d->r, d->cap * sizeof *d->r);
+			ck_assert_ptr_nonnull(d->r);
+		}
+		r = &d->r[d->n++];
+		r->bytes = NULL;
+	}
+	free(r->bytes);
+	r->kind = x->kind;
+	r->slot = x->slot;
+	r->len = x->len;
+	r->bytes = malloc(x->len ? x->len : 1);
+	ck_assert_ptr_nonnull(r->bytes);
+	memcpy(r->bytes, x->bytes, x->len);
+}
+
 static void step(struct net *w, size_t i, struct ph_event *ev)
 {
 	struct ph_update u;
 	ev->now = w->now;
 	ck_assert_int_eq(ph_cell_step(w->cell[i], ev, &u), 0);
+	for (size_t k = 0; k < u.n_records; k++)
+		disk_put(&w->disk[i], &u.records[k]);
 	uint64_t pid = u.persist_id;
 	take(w, i, &u);
 	if (pid > 0) { /* the disk is durable at once */
@@ -171,14 +225,19 @@ static void net_init(struct net *w, size_t n, size_t jury_n, uint64_t seed, bool
 		cfg.jury_skip_learner_wait = skip_learner_wait;
 		cfg.planted_bug = w->planted_bug;
 		w->id[i] = cfg.self;
+		w->cfg[i] = cfg;
 		ck_assert_int_eq(ph_cell_new(&cfg, NULL, &w->cell[i]), 0);
 	}
 }
 
 static void net_free(struct net *w)
 {
-	for (size_t i = 0; i < w->n; i++)
+	for (size_t i = 0; i < w->n; i++) {
 		ph_cell_free(w->cell[i]);
+		for (size_t k = 0; k < w->disk[i].n; k++)
+			free(w->disk[i].r[k].bytes);
+		free(w->disk[i].r);
+	}
 	for (size_t k = 0; k < w->qn; k++)
 		free(w->q[k].bytes);
 	free(w->q);
@@ -234,6 +293,24 @@ static void round1(struct net *w)
 	}
 	w->now += MS;
 }
+
+#ifndef JURY_PLANTED
+/* Crash replica i and restart it from its disk (ph_cell_load). */
+static void restart(struct net *w, size_t i)
+{
+	ph_cell_free(w->cell[i]);
+	ck_assert_int_eq(ph_cell_new(&w->cfg[i], NULL, &w->cell[i]), 0);
+	struct disk *d = &w->disk[i];
+	struct ph_record *rs = calloc(d->n + 1, sizeof *rs);
+	ck_assert_ptr_nonnull(rs);
+	for (size_t k = 0; k < d->n; k++)
+		rs[k] = (struct ph_record){d->r[k].kind, d->r[k].slot, d->r[k].bytes, d->r[k].len};
+	ck_assert_int_eq(ph_cell_load(w->cell[i], rs, d->n), 0);
+	free(rs);
+	struct ph_event ev = {.type = PH_EV_TICK};
+	step(w, i, &ev);
+}
+#endif
 
 static size_t leader(const struct net *w)
 {
@@ -678,6 +755,37 @@ START_TEST(new_member_taught_by_snapshot)
 }
 END_TEST
 
+/* Restart from durable state keeps the jury history: every replica
+ * restarted inside the change's window and after it has the same jury,
+ * epoch and starting slot, and the cell keeps committing on the new jury. */
+START_TEST(restart_keeps_jury_history)
+{
+	struct net w;
+	reset_seqs();
+	net_init(&w, 4, 3, 91 + (uint64_t)_i, false, false);
+	writes(&w, 3 + 10 * _i); /* _i 1: across a snapshot */
+	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
+	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
+	for (size_t i = 0; i < 4; i++) /* inside the window */
+		restart(&w, i);
+	writes(&w, 6);
+	converge(&w);
+	struct ph_cell_status before[4];
+	for (size_t i = 0; i < 4; i++)
+		status(&w, i, &before[i]);
+	for (size_t i = 0; i < 4; i++) {
+		restart(&w, i);
+		struct ph_cell_status s;
+		status(&w, i, &s);
+		ck_assert_uint_eq(s.jury_epoch, 1);
+		ck_assert_uint_eq(s.jury_from, before[0].jury_from);
+		ck_assert(jury_is(&s, before[0].jury, 3));
+	}
+	w.cut[2] = true;
+	writes(&w, 4);
+	net_free(&w);
+}
+END_TEST
 #endif /* !JURY_PLANTED */
 
 /* Do two replicas disagree on what some (slot, index) applied? */
@@ -761,6 +869,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, old_jury_has_no_quorum);
 	tcase_add_test(tc, refuse_while_learner_behind);
 	tcase_add_test(tc, new_member_taught_by_snapshot);
+	tcase_add_loop_test(tc, restart_keeps_jury_history, 0, 2);
 #endif
 	suite_add_tcase(s, tc);
 	return s;
