@@ -39,6 +39,8 @@ enum {
 	CHAOS_ENOTFOUND = -9,  /* a named host, rack, cell or file does not exist */
 	CHAOS_ETOOL = -10,     /* an external tool (iptables, tc, fiu-ctrl) failed */
 	CHAOS_ELIMIT = -11,    /* a configured limit was exceeded */
+	CHAOS_ENOTARGET = -12, /* a fault's target does not exist right now (a cell with no
+	                          distinguished proposer): the fault is skipped, recorded */
 };
 
 /* The message for a CHAOS_E* code; never NULL, static storage. */

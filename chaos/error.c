@@ -16,6 +16,7 @@ const char *chaos_strerror(int code)
 	case CHAOS_ENOTFOUND: return "not found";
 	case CHAOS_ETOOL: return "external tool failed";
 	case CHAOS_ELIMIT: return "limit exceeded";
+	case CHAOS_ENOTARGET: return "the fault's target does not exist right now";
 	}
 	return "unknown chaos error";
 }

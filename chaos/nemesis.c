@@ -102,8 +102,10 @@ int chaos_target_resolve(struct chaos_nemesis_ctx *x, const struct chaos_target 
 	case CHAOS_TGT_PROPOSER: {
 		size_t h;
 		if (x->proposer_of == NULL || x->proposer_of(x->ud, t->cell, &h) != 0) {
-			snprintf(err, errlen, "the proposer of cell %u is not known", t->cell);
-			return CHAOS_ENOTFOUND;
+			snprintf(err, errlen,
+				 "cell %u has no distinguished proposer now (no jury member "
+				 "names one and a consistent read found none)", t->cell);
+			return CHAOS_ENOTARGET;
 		}
 		set[h] = 1;
 		return 0;

@@ -31,6 +31,7 @@
 
 #include "internal.h"
 #include "nemesis.h"
+#include "engine/engine.h"
 #include "node/node.h"
 #include "reports/reports.h"
 #include "runner.h"
@@ -381,6 +382,27 @@ static size_t first_client_host(struct run *r)
 	return 0;
 }
 
+/* The node id that served a consistent read of `name`, or 0. */
+static uint32_t proposer_by_read(struct node_client *nc, const char *name)
+{
+	struct ph_txn *t = NULL;
+	uint8_t buf[64];
+	size_t len = 0;
+	uint32_t leader = 0;
+	if (ph_txn_new(NULL, &t) != 0)
+		return 0;
+	if (ph_txn_read(t, "proposer-probe", 14) == 0 &&
+	    ph_txn_encode(t, buf, sizeof buf, &len) == 0) {
+		struct node_result res;
+		if (node_client_txn(nc, name, strlen(name), buf, len, NODE_CONSISTENT, &res) == 0) {
+			leader = res.served_by;
+			node_result_free(&res);
+		}
+	}
+	ph_txn_free(t);
+	return leader;
+}
+
 static int proposer_of(void *ud, uint32_t cell, size_t *host)
 {
 	struct run *r = ud;
@@ -410,6 +432,11 @@ static int proposer_of(void *ud, uint32_t cell, size_t *host)
 			}
 			free(text);
 		}
+		/* A quiet cell may have no proposer yet (idle cells cost no
+		 * timers): a consistent read goes through the log, so the node
+		 * that answers it is the distinguished proposer. */
+		if (leader == 0)
+			leader = proposer_by_read(nc, r->cell_names[cell]);
 		node_client_free(nc);
 	}
 	topo_ns_leave(saved);
@@ -1165,13 +1192,29 @@ int chaos_runner(const struct chaos_campaign *c, const struct chaos_run_options 
 				a->id = (int64_t)i + 1; /* rule tags: f1, f2, ... */
 				char err[512];
 				int frc = chaos_nemesis_start(&r.nx, a, err, sizeof err);
+				char params[600];
+				fault_params(a->f, params, sizeof params);
+				if (frc == CHAOS_ENOTARGET) {
+					/* The system's own state left nothing to hit (a cell
+					 * that lost its quorum has no proposer): the fault is
+					 * recorded as skipped, with why, and the run stays valid. */
+					fprintf(stderr, "\nphysalia-chaos: fault %zu (%s) skipped: %s\n",
+						i + 1, chaos_nemesis_name(a->f->nemesis), err);
+					size_t pl = strlen(params); /* a JSON object: add "skipped" */
+					if (pl > 0 && params[pl - 1] == '}')
+						snprintf(params + pl - 1, sizeof params - (pl - 1),
+							 ",\"skipped\":\"%.400s\"}", err);
+					a->healed = 1;
+					struct rep_fault sf = { 0, chaos_nemesis_name(a->f->nemesis), params,
+								"", now, now };
+					rep_db_fault_start(r.db, &sf, &a->db_id);
+					continue;
+				}
 				if (frc != 0) {
 					fprintf(stderr, "\nphysalia-chaos: fault %zu (%s): %s\n", i + 1,
 						chaos_nemesis_name(a->f->nemesis), err);
 					mark_invalid(&r, "a fault could not be applied: %s", err);
 				}
-				char params[600];
-				fault_params(a->f, params, sizeof params);
 				struct rep_fault rf = { 0, chaos_nemesis_name(a->f->nemesis), params,
 							a->targets, now, -1 };
 				rep_db_fault_start(r.db, &rf, &a->db_id);

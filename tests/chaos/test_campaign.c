@@ -9,6 +9,7 @@
 
 #include "chaos.h"
 #include "internal.h"
+#include "nemesis.h"
 
 static const char example[] =
 	"name: proof\n"
@@ -247,6 +248,51 @@ START_TEST(policy_lines_parse_and_fail_clearly)
 }
 END_TEST
 
+/* "the proposer of cell K" resolves to the host the runner names, and when
+ * the cell has none (it lost its quorum) to CHAOS_ENOTARGET, which the
+ * runner records as a skipped fault instead of invalidating the run (seed
+ * 299907183380 of the default campaign paused a minority that took cell
+ * 2's quorum, then targeted its proposer). */
+static int proposer_known(void *ud, uint32_t cell, size_t *host)
+{
+	(void)ud;
+	if (cell != 2)
+		return CHAOS_ENOTFOUND;
+	*host = 1;
+	return 0;
+}
+
+START_TEST(proposer_target_resolves_or_is_absent)
+{
+	struct chaos_host hosts[3];
+	memset(hosts, 0, sizeof hosts);
+	for (int i = 0; i < 3; i++) {
+		snprintf(hosts[i].name, sizeof hosts[i].name, "n%d", i);
+		hosts[i].node = 1;
+		hosts[i].node_id = (uint32_t)i + 1;
+	}
+	struct chaos_world w;
+	memset(&w, 0, sizeof w);
+	w.hosts = hosts;
+	w.nhosts = 3;
+	struct chaos_nemesis_ctx x;
+	memset(&x, 0, sizeof x);
+	x.w = &w;
+	x.proposer_of = proposer_known;
+	struct chaos_target t;
+	memset(&t, 0, sizeof t);
+	t.kind = CHAOS_TGT_PROPOSER;
+	t.cell = 2;
+	uint8_t set[3];
+	char err[256] = "";
+	ck_assert_int_eq(chaos_target_resolve(&x, &t, set, err, sizeof err), 0);
+	ck_assert(set[0] == 0 && set[1] == 1 && set[2] == 0);
+	t.cell = 5;
+	ck_assert_int_eq(chaos_target_resolve(&x, &t, set, err, sizeof err), CHAOS_ENOTARGET);
+	ck_assert_ptr_nonnull(strstr(err, "cell 5 has no distinguished proposer"));
+}
+END_TEST
+
 START_TEST(cli_exit_codes)
 {
 	char *argv1[] = { "physalia-chaos", "run", NULL };
@@ -274,6 +320,7 @@ int main(void)
 	tcase_add_test(tc, decisions_follow_the_policy);
 	tcase_add_test(tc, policy_lines_parse_and_fail_clearly);
 	tcase_add_test(tc, cli_exit_codes);
+	tcase_add_test(tc, proposer_target_resolves_or_is_absent);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
