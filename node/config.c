@@ -479,10 +479,57 @@ static int root_field(struct parse *p, const char *k, struct fy_node *kn,
 	return -1;
 }
 
-struct diag_capture {
-	char msg[256];
-	int line, col, have;
-};
+/* Check the text is UTF-8 without NUL or control bytes (tab, CR, LF
+ * allowed) before libfyaml sees it: a config file has no use for them, and
+ * libfyaml 0.7 loops forever on some invalid bytes (found by fuzzing).
+ * Returns 0, or -1 with line and column (1-based, in bytes) of the bad byte. */
+static int check_text(const char *text, size_t len, int *line, int *col)
+{
+	int l = 1, c = 1;
+	for (size_t i = 0; i < len;) {
+		unsigned char b = (unsigned char)text[i];
+		size_t n = 1;
+		if (b == '\n') {
+			l++;
+			c = 1;
+			i++;
+			continue;
+		}
+		if (b < 0x20 && b != '\t' && b != '\r')
+			goto bad;
+		if (b == 0x7f)
+			goto bad;
+		if (b >= 0x80) {
+			uint32_t cp;
+			if (b >= 0xc2 && b <= 0xdf)
+				n = 2, cp = b & 0x1f;
+			else if (b >= 0xe0 && b <= 0xef)
+				n = 3, cp = b & 0x0f;
+			else if (b >= 0xf0 && b <= 0xf4)
+				n = 4, cp = b & 0x07;
+			else
+				goto bad;
+			if (i + n > len)
+				goto bad;
+			for (size_t k = 1; k < n; k++) {
+				unsigned char cb = (unsigned char)text[i + k];
+				if ((cb & 0xc0) != 0x80)
+					goto bad;
+				cp = cp << 6 | (cb & 0x3f);
+			}
+			if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+			    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+				goto bad;
+		}
+		i += n;
+		c++;
+	}
+	return 0;
+bad:
+	*line = l;
+	*col = c;
+	return -1;
+}
 
 int node_config_parse(const char *text, size_t len, const char *name,
 		      struct node_config *out, char *err, size_t errlen)
@@ -490,6 +537,12 @@ int node_config_parse(const char *text, size_t len, const char *name,
 	struct parse p = { .name = name, .err = err, .errlen = errlen };
 	if (errlen > 0)
 		err[0] = 0;
+	int bl, bc;
+	if (check_text(text, len, &bl, &bc) != 0) {
+		snprintf(err, errlen, "%s:%d:%d: not UTF-8 text (a NUL, control or invalid byte)",
+			 name, bl, bc);
+		return NODE_ECONFIG;
+	}
 	struct fy_diag_cfg dc;
 	fy_diag_cfg_default(&dc);
 	dc.fp = NULL;

@@ -1782,6 +1782,27 @@ static int bind_all(struct node_daemon *d)
 	return 0;
 }
 
+static void walk_close(uv_handle_t *h, void *arg);
+
+/* Undo a start-up that failed part way: close what was opened, free what
+ * was allocated (calloc'ed fields are NULL when not reached). */
+static int startup_failed(struct node_daemon *d, int loop_up)
+{
+	if (loop_up) {
+		uv_walk(&d->loop, walk_close, NULL);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&d->loop);
+	}
+	node_store_close(d->store);
+	free(d->buckets);
+	free(d->dcache);
+	free(d->out);
+	free(d->replay);
+	node_config_free(&d->cfg);
+	free(d);
+	return NODE_EXIT_STARTUP;
+}
+
 int node_daemon_run(struct node_config *cfg, const char *config_path)
 {
 	if (sodium_init() < 0) {
@@ -1789,8 +1810,10 @@ int node_daemon_run(struct node_config *cfg, const char *config_path)
 		return NODE_EXIT_STARTUP;
 	}
 	struct node_daemon *d = calloc(1, sizeof *d);
-	if (d == NULL)
+	if (d == NULL) {
+		node_config_free(cfg);
 		return NODE_EXIT_STARTUP;
+	}
 	d->cfg = *cfg;
 	d->config_path = config_path;
 	d->started = uv_hrtime();
@@ -1811,13 +1834,13 @@ int node_daemon_run(struct node_config *cfg, const char *config_path)
 	if (mkdir(d->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
 		node_log(NODE_LOG_ERROR, "startup", "what=data_dir path=%s error=\"%s\"",
 			 d->cfg.data_dir, strerror(errno));
-		return NODE_EXIT_STARTUP;
+		return startup_failed(d, 0);
 	}
 	char path[600], err[512];
 	snprintf(path, sizeof path, "%s/node.db", d->cfg.data_dir);
 	if (node_store_open(path, NULL, &d->store, err, sizeof err) != 0) {
 		node_log(NODE_LOG_ERROR, "startup", "what=store path=%s error=\"%s\"", path, err);
-		return NODE_EXIT_STARTUP;
+		return startup_failed(d, 0);
 	}
 	d->incarnation = node_store_incarnation(d->store);
 	d->hosted = node_store_count_cells(d->store);
@@ -1830,13 +1853,13 @@ int node_daemon_run(struct node_config *cfg, const char *config_path)
 	d->out = calloc(d->cfg.n_peers + 1, sizeof *d->out);
 	d->replay = calloc(d->cfg.n_peers + 1, sizeof *d->replay);
 	if (!d->buckets || !d->dcache || !d->out || !d->replay)
-		return NODE_EXIT_STARTUP;
+		return startup_failed(d, 0);
 	d->lru.lru_next = d->lru.lru_prev = &d->lru;
 	d->conns.next = d->conns.prev = &d->conns;
 	uv_loop_init(&d->loop);
 	d->loop.data = d;
 	if (bind_all(d) != 0)
-		return NODE_EXIT_STARTUP;
+		return startup_failed(d, 1);
 	uv_timer_init(&d->loop, &d->timer);
 	d->timer.data = d;
 	uv_timer_init(&d->loop, &d->sweep);

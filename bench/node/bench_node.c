@@ -375,7 +375,7 @@ static int etcd_start(struct etcd *e)
 	snprintf(e->dir, sizeof e->dir, "/tmp/ph-bench-etcd-XXXXXX");
 	if (mkdtemp(e->dir) == NULL)
 		return -1;
-	int base = 30000 + (int)(getpid() % 500) * 10;
+	int base = 12000 + (int)(getpid() % 500) * 10; /* below the ephemeral range */
 	char cluster[400];
 	snprintf(cluster, sizeof cluster, "m0=http://127.0.0.1:%d,m1=http://127.0.0.1:%d,m2=http://127.0.0.1:%d",
 		 base + 5, base + 6, base + 7);

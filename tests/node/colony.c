@@ -142,7 +142,9 @@ int colony_start(struct colony *c, size_t n, const char *extra_yaml)
 	snprintf(c->dir, sizeof c->dir, "/tmp/ph-colony-XXXXXX");
 	if (mkdtemp(c->dir) == NULL)
 		return -1;
-	c->base_port = 20000 + (int)(getpid() % 1000) * 40;
+	/* below the kernel's ephemeral range (32768-60999): no clash with
+	 * the source ports of outgoing connections */
+	c->base_port = 20000 + (int)(getpid() % 300) * 40;
 	for (uint32_t id = 1; id <= n; id++)
 		if (write_config(c, id) != 0)
 			return -1;

@@ -103,6 +103,24 @@ START_TEST(syntax_error_has_position)
 }
 END_TEST
 
+START_TEST(binary_bytes_refused_with_position)
+{
+	struct node_config c;
+	char err[256];
+	static const char hang[] = "%\xa6\0\0"; /* made libfyaml 0.7 loop forever */
+	ck_assert_int_eq(node_config_parse(hang, 4, "b.yaml", &c, err, sizeof err), NODE_ECONFIG);
+	ck_assert_str_eq(err, "b.yaml:1:2: not UTF-8 text (a NUL, control or invalid byte)");
+	static const char nul[] = "node_id: 1\nx: \0";
+	ck_assert_int_eq(node_config_parse(nul, sizeof nul - 1, "b.yaml", &c, err, sizeof err),
+			 NODE_ECONFIG);
+	ck_assert_str_eq(err, "b.yaml:2:4: not UTF-8 text (a NUL, control or invalid byte)");
+	static const char utf8[] = "node_id: 1 # caf\xc3\xa9\n";
+	ck_assert_int_eq(node_config_parse(utf8, sizeof utf8 - 1, "b.yaml", &c, err, sizeof err),
+			 NODE_ECONFIG); /* valid text, but incomplete config */
+	ck_assert_ptr_nonnull(strstr(err, "missing 'listen.peers'"));
+}
+END_TEST
+
 START_TEST(load_missing_file)
 {
 	struct node_config c;
@@ -133,6 +151,7 @@ int main(void)
 	tcase_add_test(tc, parses_full_file);
 	tcase_add_test(tc, errors_name_line_and_column);
 	tcase_add_test(tc, syntax_error_has_position);
+	tcase_add_test(tc, binary_bytes_refused_with_position);
 	tcase_add_test(tc, load_missing_file);
 	tcase_add_test(tc, addresses);
 	suite_add_tcase(s, tc);
