@@ -67,6 +67,7 @@ struct net {
 	uint8_t change_seen[16];
 	int trace;
 	int planted_bug;
+	unsigned loss_pct, dup_pct; /* per delivered message */
 	/* partition: messages pass only between replicas of one group */
 	int group[MAXR];
 	/* what each replica applied: (client, seq) per (slot, index) */
@@ -268,13 +269,20 @@ static void round1(struct net *w)
 					(unsigned long long)d.ballot.round, d.ballot.node,
 					(unsigned long long)d.chosen);
 		}
-		if (t != SIZE_MAX && f != SIZE_MAX && !w->cut[f] && !w->cut[t] &&
-		    w->group[f] == w->group[t]) {
-			struct ph_event ev = {.type = PH_EV_RECEIVE};
-			ev.receive.from = q[k].from;
-			ev.receive.bytes = q[k].bytes;
-			ev.receive.len = q[k].len;
-			step(w, t, &ev);
+		unsigned copies = 1;
+		if (w->loss_pct && rnd(w) % 100 < w->loss_pct)
+			copies = 0;
+		else if (w->dup_pct && rnd(w) % 100 < w->dup_pct)
+			copies = 2;
+		for (unsigned c = 0; c < copies; c++) {
+			if (t != SIZE_MAX && f != SIZE_MAX && !w->cut[f] && !w->cut[t] &&
+			    w->group[f] == w->group[t]) {
+				struct ph_event ev = {.type = PH_EV_RECEIVE};
+				ev.receive.from = q[k].from;
+				ev.receive.bytes = q[k].bytes;
+				ev.receive.len = q[k].len;
+				step(w, t, &ev);
+			}
 		}
 		free(q[k].bytes);
 	}
@@ -487,6 +495,8 @@ START_TEST(replace_takes_effect_at_i_plus_alpha)
 	struct net w;
 	reset_seqs();
 	net_init(&w, 4, 3, 11 + (uint64_t)_i, false, false);
+	w.loss_pct = 3 * (unsigned)_i; /* 0 .. 9 percent lost, as many duplicated */
+	w.dup_pct = 3 * (unsigned)_i;
 	writes(&w, 3);
 	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
 	ck_assert_ptr_nonnull(r);
@@ -814,6 +824,8 @@ static bool split_after_replace(int bug, uint64_t seed)
 	g_bug = bug;
 	net_init(&w, 4, 3, seed, false, false);
 	g_bug = PH_BUG_NONE;
+	w.loss_pct = 5;
+	w.dup_pct = 5;
 	writes(&w, 3);
 	const struct reply *r = change(&w, PH_JURY_REPLACE, 3, 4, 0);
 	ck_assert_int_eq(r->status, PH_ST_COMMITTED);
