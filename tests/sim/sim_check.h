@@ -63,6 +63,11 @@ struct sim_checker {
 	uint64_t violations;
 	char violation[600];
 	bool oom;
+	/* Outcomes only: skip the four rule checks (acceptor rule, durability
+	 * contract, chosen means chosen, durable state never goes back) and keep
+	 * those on what the cell did (one value per slot, prefixes agree,
+	 * applied once, no ack lost) -- to show a bug is caught by its effects. */
+	bool outcomes_only;
 };
 
 void sim_check_init(struct sim_checker *c, const ph_node_id *ids, int n);

@@ -4,7 +4,7 @@
  *   physalia-sim [--seeds N] [--first S] [--seed S] [--replicas R]
  *                [--clients C] [--ops K] [--duration-ms D]
  *                [--faults all|none|net,part,crash,disk,clock]
- *                [--planted BUG] [--trace] [--keep-going]
+ *                [--planted BUG] [--outcomes-only] [--trace] [--keep-going]
  *
  * Exit status: 0 no violation, 1 a violation, 2 bad usage. */
 #include <inttypes.h>
@@ -20,7 +20,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: physalia-sim [--seeds N] [--first S] [--seed S] [--replicas R] [--clients C]\n"
 		"                    [--ops K] [--duration-ms D] [--faults all|none|net,part,crash,disk,clock]\n"
-		"                    [--planted BUG] [--trace] [--keep-going]\n");
+		"                    [--planted BUG] [--outcomes-only] [--trace] [--keep-going]\n");
 }
 
 static int num(const char *opt, const char *s, uint64_t max, uint64_t *out)
@@ -78,6 +78,8 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--trace") == 0) {
 			o.trace = true;
+		} else if (strcmp(a, "--outcomes-only") == 0) {
+			o.outcomes_only = true;
 		} else if (strcmp(a, "--keep-going") == 0) {
 			keep_going = true;
 		} else {

@@ -77,11 +77,14 @@ void sim_run_replay_cmd(const struct sim_run_opts *o, uint64_t seed, char *buf, 
 	char f[64];
 	sim_run_format_faults(o->faults, f, sizeof(f));
 	int n = snprintf(buf, size,
-			 "physalia-sim --seed %" PRIu64 " --replicas %d --clients %d --ops %d"
+			 "physalia-sim%s --seed %" PRIu64 " --replicas %d --clients %d --ops %d"
 			 " --duration-ms %" PRIu64 " --faults %s",
-			 seed, o->replicas, o->clients, o->ops, o->duration / SIM_MS, f);
+			 o->planted_bug ? "-planted" : "", seed, o->replicas, o->clients, o->ops,
+			 o->duration / SIM_MS, f);
 	if (o->planted_bug && n > 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n, " --planted %d", o->planted_bug);
+		n += snprintf(buf + n, size - (size_t)n, " --planted %d", o->planted_bug);
+	if (o->outcomes_only && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " --outcomes-only");
 }
 
 /* One fault action, drawn from the seed. */
@@ -166,6 +169,7 @@ int sim_run_seed(const struct sim_run_opts *o, uint64_t seed, struct sim_run_res
 	cfg.ops_per_client = o->ops;
 	cfg.planted_bug = o->planted_bug;
 	cfg.trace = o->trace;
+	cfg.outcomes_only = o->outcomes_only;
 	/* The fault schedule has its own stream, so the world's randomness and
 	 * the schedule's do not shift each other. */
 	struct sim_rng fr;

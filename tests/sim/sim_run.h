@@ -20,6 +20,7 @@ struct sim_run_opts {
 	unsigned faults;    /* SIM_FAULT_* mask */
 	int planted_bug;
 	bool trace;
+	bool outcomes_only;
 };
 void sim_run_opts_init(struct sim_run_opts *o);
 

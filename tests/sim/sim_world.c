@@ -763,6 +763,7 @@ struct sim_world *sim_world_new(const struct sim_world_cfg *cfg)
 	for (int i = 0; i < w->n; i++)
 		ids[i] = (ph_node_id)(i + 1);
 	sim_check_init(&w->chk, ids, w->n);
+	w->chk.outcomes_only = cfg->outcomes_only;
 	struct sim_disk_cfg dc = cfg->disk;
 	dc.truncate_kind = PH_REC_TRUNCATE;
 	dc.truncate_targets[0] = PH_REC_ACCEPT;

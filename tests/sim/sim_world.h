@@ -49,6 +49,7 @@ struct sim_world_cfg {
 	struct sim_disk_cfg disk;
 	int planted_bug;       /* enum ph_bug (needs ph_engine_planted) */
 	bool trace;            /* print every event to stderr */
+	bool outcomes_only;    /* sim_checker.outcomes_only */
 };
 void sim_world_cfg_init(struct sim_world_cfg *cfg);
 
