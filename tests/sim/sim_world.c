@@ -16,6 +16,8 @@
 #include <reports.h>
 #endif
 
+#define SIM_MAX_QUEUED 1000000
+
 enum ev_kind {
 	EV_DELIVER = 1,  /* peer message: data = bytes, from, actor = to */
 	EV_REQUEST,      /* client request to replica: data = txn, aux = seq */
@@ -70,6 +72,7 @@ struct client {
 	uint8_t txn[512];
 	size_t txn_len;
 	uint64_t timeout_gen;
+	bool resend_pending; /* a redirect or back-off resend is scheduled */
 };
 
 struct sim_world {
@@ -129,6 +132,14 @@ static void push(struct sim_world *w, sim_time at, int kind, uint32_t actor, uin
 {
 	struct sim_event e = {.at = at, .kind = kind, .actor = actor, .from = from, .aux = aux,
 			      .data = data, .len = len};
+	if (w->q.n >= SIM_MAX_QUEUED) {
+		/* A message storm: report it rather than eat the machine. */
+		free(data);
+		if (w->chk.violations++ == 0)
+			snprintf(w->chk.violation, sizeof(w->chk.violation),
+				 "more than %d events queued at once (a message storm)", SIM_MAX_QUEUED);
+		return;
+	}
 	if (sim_queue_push(&w->q, &e) != SIM_OK) {
 		free(data);
 		fail(w, "event queue", SIM_ENOMEM);
@@ -554,6 +565,7 @@ static void client_go(struct sim_world *w, struct client *c)
 	c->busy = true;
 	c->attempts = 1;
 	c->timeout_gen++;
+	c->resend_pending = false;
 	client_send(w, c);
 	push(w, w->now + w->cfg.op_timeout, EV_CLIENT_TIMEOUT, c->actor, 0, c->timeout_gen, NULL, 0);
 }
@@ -561,9 +573,9 @@ static void client_go(struct sim_world *w, struct client *c)
 static void client_reply(struct sim_world *w, struct client *c, const struct reply_msg *m)
 {
 	if (w->cfg.trace)
-		fprintf(stderr, "  client %" PRIu64 " reply seq %" PRIu64 " status %d reason %d present %d"
-			" value %" PRId64 "\n", c->eng_id, m->seq, m->status, m->reason, m->read_present,
-			m->read_value);
+		fprintf(stderr, "  client %" PRIu64 " reply seq %" PRIu64 " from node %u status %d reason %d"
+			" hint %u present %d value %" PRId64 "\n", c->eng_id, m->seq, m->node, m->status,
+			m->reason, m->hint, m->read_present, m->read_value);
 	if (!c->busy || m->seq != c->seq)
 		return; /* a late answer to an op already completed */
 	switch (m->status) {
@@ -591,12 +603,22 @@ static void client_reply(struct sim_world *w, struct client *c, const struct rep
 		}
 		client_complete(w, c, SIM_OP_OK);
 		return;
-	case PH_ST_NOT_LEADER:
-		c->target = m->hint ? m->hint : (c->target % (ph_node_id)w->n) + 1;
-		push(w, w->now + (m->hint ? 0 : 20 * SIM_MS), EV_CLIENT_RESEND, c->actor, 0,
+	case PH_ST_NOT_LEADER: {
+		/* One resend at a time: duplicated replies must not multiply
+		 * requests. A hint naming the node that refused is no hint. */
+		if (c->resend_pending)
+			return;
+		bool hinted = m->hint && m->hint != m->node && m->hint <= (ph_node_id)w->n;
+		c->target = hinted ? m->hint : (m->node % (ph_node_id)w->n) + 1;
+		c->resend_pending = true;
+		push(w, w->now + (hinted ? 1 * SIM_MS : 20 * SIM_MS), EV_CLIENT_RESEND, c->actor, 0,
 		     c->timeout_gen, NULL, 0);
 		return;
+	}
 	case PH_ST_BUSY:
+		if (c->resend_pending)
+			return;
+		c->resend_pending = true;
 		push(w, w->now + sim_rng_range(&w->rng, 5 * SIM_MS, 50 * SIM_MS), EV_CLIENT_RESEND,
 		     c->actor, 0, c->timeout_gen, NULL, 0);
 		return;
@@ -613,6 +635,8 @@ static void client_timeout(struct sim_world *w, struct client *c)
 		return;
 	}
 	c->attempts++;
+	c->resend_pending = false; /* the resend scheduled before is now stale */
+	c->timeout_gen++;
 	c->target = (c->target % (ph_node_id)w->n) + 1;
 	client_send(w, c);
 	push(w, w->now + w->cfg.op_timeout, EV_CLIENT_TIMEOUT, c->actor, 0, c->timeout_gen, NULL, 0);
@@ -691,8 +715,10 @@ static void handle(struct sim_world *w, struct sim_event *e)
 			client_timeout(w, c);
 		break;
 	case EV_CLIENT_RESEND:
-		if (c && c->busy && e->aux == c->timeout_gen)
+		if (c && c->busy && e->aux == c->timeout_gen) {
+			c->resend_pending = false;
 			client_send(w, c);
+		}
 		break;
 	}
 }
