@@ -515,7 +515,7 @@ static const struct subcommand table[] = {
 	  passthrough_usage, cmd_fabric, "topology" },
 	{ "report", "report RUN.db [options]  (reports: the HTML report)", passthrough_usage,
 	  cmd_report, "reports" },
-	{ "check", "check RUN.db [options]  (reports: the linearizability checker)",
+	{ "check", "check HISTORY [options]  (reports: the checker on a Jepsen history)",
 	  passthrough_usage, cmd_check, "reports" },
 	{ "impair", "impair --queue N [options]  (the impairment engine, one namespace)",
 	  impair_usage, chaos_impair_cli, NULL },
