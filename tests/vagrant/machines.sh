@@ -10,7 +10,7 @@
 #     physalia-chaos), on the management network only;
 #   - provision.sh --network-only in every machine, with the arguments the
 #     Vagrantfile computes (read by Ruby from the file itself);
-#   - an sshd per machine on its management address, its own /var/lib/physalia-chaos
+#   - an sshd per machine on its management address, its own /var/lib
 #     (a private bind mount, as a VM has its own disk), keys made for the run;
 #   - an ssh_config naming the machines, as `vagrant ssh-config` writes it.
 #
@@ -90,8 +90,9 @@ ssh-keygen -q -t ed25519 -N '' -C physalia-test-client -f "$dir/id_ed25519"
 cp "$dir/id_ed25519.pub" "$dir/authorized_keys"
 : >"$dir/known_hosts"
 : >"$dir/ssh_config"
-# sshd's privilege separation dir; the mount points of each machine's disk.
-mkdir -p /run/sshd /var/lib/physalia-chaos /var/lib/physalia
+# sshd's privilege separation dir (left in place: /run is cleared at boot,
+# and a concurrent run's sshds need it).
+mkdir -p /run/sshd
 
 i=0
 while IFS='|' read -r name nics args; do
@@ -116,7 +117,11 @@ while IFS='|' read -r name nics args; do
 	# shellcheck disable=SC2086
 	ip netns exec "$ns" bash "$provision" --network-only --etc "$dir/etc-$name" $args \
 		>"$dir/provision-$name.log"
-	mkdir -p "$dir/disk-$name" "$dir/data-$name"
+	# Its own /var/lib: a private directory mounted over it inside the
+	# machine's mount namespace, so nothing is made or removed on this
+	# machine's /var/lib (a concurrent run removing a shared mount point
+	# would detach every other run's mounts).
+	mkdir -p "$dir/varlib-$name/physalia" "$dir/varlib-$name/physalia-chaos"
 	cat >"$dir/sshd-$name.conf" <<-EOF
 		ListenAddress $mgmt
 		Port 22
@@ -130,8 +135,7 @@ while IFS='|' read -r name nics args; do
 		StrictModes no
 	EOF
 	# ip netns exec gives sshd a private mount namespace: its own disk.
-	ip netns exec "$ns" sh -c "mount --bind '$dir/disk-$name' /var/lib/physalia-chaos &&
-		mount --bind '$dir/data-$name' /var/lib/physalia &&
+	ip netns exec "$ns" sh -c "mount --bind '$dir/varlib-$name' /var/lib &&
 		exec /usr/sbin/sshd -f '$dir/sshd-$name.conf'"
 	echo "$mgmt $(cut -d' ' -f1,2 "$dir/host_key.pub")" >>"$dir/known_hosts"
 	cat >>"$dir/ssh_config" <<-EOF

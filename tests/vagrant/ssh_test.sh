@@ -22,17 +22,9 @@ ip netns del "$probe_ns"
 
 run=phv$(($$ % 100000))
 tmp=$(mktemp -d /tmp/ph-vagrant-ssh-XXXXXX)
-made_varlib=0
-made_data=0 made_runsshd=0
-[[ -d /run/sshd ]] || made_runsshd=1
-[[ -d /var/lib/physalia-chaos ]] || made_varlib=1
-[[ -d /var/lib/physalia ]] || made_data=1
 cleanup() {
 	bash "$here/machines.sh" down "$run" "$tmp/m" || true
 	rm -rf "$tmp"
-	((made_varlib)) && rmdir /var/lib/physalia-chaos 2>/dev/null || true
-	((made_data)) && rmdir /var/lib/physalia 2>/dev/null || true
-	((made_runsshd)) && rmdir /run/sshd 2>/dev/null || true
 }
 trap cleanup EXIT
 trap "exit 1" TERM INT
