@@ -138,7 +138,8 @@ static void random_fault(struct sim_world *w, struct sim_rng *r, const struct si
 				struct sim_disk_cfg d = {.lat_min = 100 * SIM_US,
 							 .lat_max = sim_rng_range(r, 1, 50) * SIM_MS,
 							 .fsync_fail_ppm = (uint32_t)sim_rng_below(r, 50000),
-							 .write_fail_ppm = (uint32_t)sim_rng_below(r, 20000)};
+							 .write_fail_ppm = (uint32_t)sim_rng_below(r, 20000),
+							 .torn_ppm = (uint32_t)sim_rng_below(r, 500000)};
 				sim_world_set_disk(w, id, &d);
 				return;
 			}
