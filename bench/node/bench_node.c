@@ -166,12 +166,13 @@ static void cell_name(size_t i, char *buf, size_t n)
 static int ph_op(struct loadgen *g, int t, long i)
 {
 	struct ph_ctx *x = g->ctx;
-	/* client t owns cells t, t + n, t + 2n, ... (the engine remembers
-	 * PH_DEDUP_MAX client sessions per cell) */
-	size_t per = x->ncells / (size_t)g->nthreads;
+	/* client t owns cells t, t + 64, t + 128, ... whatever the number of
+	 * clients (the engine remembers PH_DEDUP_MAX client sessions per cell,
+	 * and a client keeps its proposer hints across points) */
+	size_t per = x->ncells / 64;
 	if (per == 0)
 		per = 1;
-	size_t cell = ((size_t)t + (size_t)g->nthreads * ((size_t)i % per)) % x->ncells;
+	size_t cell = ((size_t)t + 64 * ((size_t)i % per)) % x->ncells;
 	char name[32];
 	cell_name(cell, name, sizeof name);
 	struct node_result r;
@@ -241,8 +242,9 @@ static int physalia_series(size_t nodes, size_t jury_n, size_t ncells, struct po
 	memset(&g, 0, sizeof g);
 	g.op = ph_op;
 	g.ctx = &x;
-	/* warm up: elect a proposer in every cell */
-	g.nthreads = 16;
+	/* warm up: elect a proposer in every cell, teach every client its cells'
+	 * proposers */
+	g.nthreads = 64;
 	double keep = seconds_per_point;
 	seconds_per_point = 2;
 	run_load(&g);
