@@ -847,6 +847,46 @@ static bool split_after_replace(int bug, uint64_t seed)
 	return d;
 }
 
+#ifndef JURY_PLANTED
+/* The same split, but while the change is in flight (with writes pipelined
+ * behind it and a fifth of the messages lost): it starts `lead` rounds after
+ * the leader got the change. Returns whether replicas diverged. */
+static bool split_during_replace(int bug, uint64_t seed, int lead)
+{
+	static struct net w;
+	reset_seqs();
+	g_bug = bug;
+	net_init(&w, 4, 3, seed, false, false);
+	g_bug = PH_BUG_NONE;
+	writes(&w, 3);
+	w.loss_pct = 20; /* some accepts never reach their acceptor */
+	size_t l = elect(&w);
+	struct ph_event ev = {.type = PH_EV_RECONFIGURE};
+	ev.reconfigure.client = 900;
+	ev.reconfigure.seq = ++change_seq;
+	ev.reconfigure.change = (struct ph_jury_change){PH_JURY_REPLACE, 3, 4, 0};
+	step(&w, l, &ev);
+	for (size_t i = 0; i < 4; i++) /* writes pipelined behind the change */
+		put(&w, l, 2 + i, 0);
+	for (int k = 0; k < lead; k++)
+		round1(&w);
+	w.group[0] = w.group[2] = 1; /* {1, 3} | {2, 4} */
+	for (int round = 0; round < 30; round++) {
+		for (size_t i = 0; i < 4; i++) {
+			struct ph_cell_status s;
+			status(&w, i, &s);
+			if (s.role == PH_ROLE_LEADER)
+				put(&w, i, 2 + i, 100);
+		}
+		for (int k = 0; k < 50; k++)
+			round1(&w);
+	}
+	bool d = diverged(&w);
+	net_free(&w);
+	return d;
+}
+#endif
+
 #ifdef JURY_PLANTED
 START_TEST(planted_deposed_votes_splits_brain)
 {
@@ -857,6 +897,15 @@ START_TEST(planted_deposed_votes_splits_brain)
 }
 END_TEST
 #else
+START_TEST(no_split_brain_during_replace)
+{
+	int hits = 0;
+	for (uint64_t seed = 1; seed <= 10; seed++)
+		for (int lead = 0; lead < 4; lead++)
+			hits += split_during_replace(PH_BUG_NONE, 100 + seed, lead);
+	ck_assert_int_eq(hits, 0);
+}
+END_TEST
 START_TEST(no_split_brain_after_replace)
 {
 	ck_assert_msg(!split_after_replace(PH_BUG_NONE, 80 + (uint64_t)_i),
@@ -874,6 +923,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, planted_deposed_votes_splits_brain);
 #else
 	tcase_add_loop_test(tc, no_split_brain_after_replace, 1, 7);
+	tcase_add_test(tc, no_split_brain_during_replace);
 	tcase_add_loop_test(tc, replace_takes_effect_at_i_plus_alpha, 0, 4);
 	tcase_add_loop_test(tc, epoch_and_aba, 0, 3);
 	tcase_add_test(tc, changes_in_one_window);
