@@ -12,10 +12,14 @@ void sim_check_init(struct sim_checker *c, const ph_node_id *ids, int n)
 	memset(c, 0, sizeof(*c));
 	c->n = n;
 	c->majority = n / 2 + 1;
+	c->alpha = 3; /* engine default; sim_world sets its own */
+	c->njury = 1;
 	for (int i = 0; i < n; i++) {
 		c->r[i].id = ids[i];
 		c->r[i].up = true;
+		c->jury[0].mask |= 1ull << i;
 	}
+	sim_map_init(&c->changes);
 	sim_map_init(&c->accept_val);
 	sim_map_init(&c->votes);
 	sim_map_init(&c->chosen);
@@ -32,6 +36,7 @@ void sim_check_close(struct sim_checker *c)
 	sim_map_close(&c->log);
 	sim_map_close(&c->by_req);
 	sim_map_close(&c->state_at);
+	sim_map_close(&c->changes);
 	free(c->snap);
 	c->snap = NULL;
 }
@@ -42,6 +47,36 @@ int sim_check_index(const struct sim_checker *c, ph_node_id id)
 		if (c->r[i].id == id)
 			return i;
 	return -1;
+}
+
+int sim_check_add_replica(struct sim_checker *c, ph_node_id id)
+{
+	if (c->n >= SIM_MAX_REPLICAS)
+		return -1;
+	c->r[c->n].id = id;
+	c->r[c->n].up = true;
+	return c->n++;
+}
+
+uint32_t sim_check_epoch(const struct sim_checker *c)
+{
+	return (uint32_t)(c->njury - 1);
+}
+
+/* The jury that votes at slot s. */
+static uint64_t jury_mask(const struct sim_checker *c, ph_slot s)
+{
+	uint64_t m = c->jury[0].mask;
+	for (int k = 1; k < c->njury && c->jury[k].from <= s; k++)
+		m = c->jury[k].mask;
+	return m;
+}
+
+/* Votes (a bitmask of indexes) form a majority of slot s's jury. */
+static bool quorum(const struct sim_checker *c, ph_slot s, uint64_t votes)
+{
+	uint64_t j = jury_mask(c, s);
+	return 2 * __builtin_popcountll(votes & j) > __builtin_popcountll(j);
 }
 
 #if defined(__GNUC__)
@@ -115,6 +150,23 @@ static void check_transition(struct sim_checker *c, int i, const struct ph_trans
 	put(c, &c->log, t->slot, t->index, 0, h);
 	if (t->outcome == PH_OUT_COMMITTED)
 		c->committed++;
+	uint64_t *ch = sim_map_get(&c->changes, t->client, t->seq, 0);
+	if (ch && t->outcome == PH_OUT_COMMITTED) {
+		if (c->njury == SIM_MAX_JURIES) {
+			violate(c, "more than %d jury changes (checker limit)", SIM_MAX_JURIES - 1);
+			return;
+		}
+		int out = sim_check_index(c, (ph_node_id)(*ch & 0xffffffffu));
+		int in = sim_check_index(c, (ph_node_id)(*ch >> 32));
+		uint64_t m = c->jury[c->njury - 1].mask;
+		if (out >= 0)
+			m &= ~(1ull << out);
+		if (in >= 0)
+			m |= 1ull << in;
+		c->jury[c->njury].from = t->slot + c->alpha;
+		c->jury[c->njury].mask = m;
+		c->njury++;
+	}
 	/* Only a decided transition counts: committed, or ignored after its
 	 * conditions and writes were evaluated. Refusals without evaluation
 	 * (stale seq, expired session, feature level, malformed) and DUPLICATE
@@ -227,7 +279,7 @@ static void vote(struct sim_checker *c, int voter, struct ph_ballot b, ph_slot s
 	uint64_t *mask = sim_map_get(&c->votes, bal_key(b), b.node, slot);
 	uint64_t m = (mask ? *mask : 0) | (1ull << voter);
 	put(c, &c->votes, bal_key(b), b.node, slot, m);
-	if (__builtin_popcountll(m) < c->majority)
+	if (!quorum(c, slot, m))
 		return;
 	uint64_t *val = sim_map_get(&c->accept_val, bal_key(b), b.node, slot);
 	if (!val)
@@ -269,7 +321,7 @@ void sim_check_sent(struct sim_checker *c, int i, const uint8_t *bytes, size_t l
 			put(c, &c->accept_val, bal_key(d.ballot), d.ballot.node, d.slot, h);
 			/* Votes counted before the value was known now decide. */
 			uint64_t *mask = sim_map_get(&c->votes, bal_key(d.ballot), d.ballot.node, d.slot);
-			if (mask && __builtin_popcountll(*mask) >= c->majority &&
+			if (mask && quorum(c, d.slot, *mask) &&
 			    !sim_map_get(&c->chosen, d.slot, 0, 0))
 				put(c, &c->chosen, d.slot, 0, 0, h);
 		}
@@ -283,6 +335,12 @@ void sim_check_sent(struct sim_checker *c, int i, const uint8_t *bytes, size_t l
 	default:
 		break;
 	}
+}
+
+void sim_check_expect_change(struct sim_checker *c, uint64_t client, uint64_t seq,
+			     ph_node_id out, ph_node_id in)
+{
+	put(c, &c->changes, client, seq, 0, (uint64_t)out | (uint64_t)in << 32);
 }
 
 void sim_check_reply(struct sim_checker *c, int i, const struct ph_reply *rep, bool writes)

@@ -5,8 +5,11 @@
  *  one value per slot   every ACCEPT seen on the wire gives (ballot, slot)
  *                       -> value; ACCEPTED messages (and the proposer's own
  *                       ACCEPT, which leaves only once its own accept is
- *                       durable) count votes; a majority of the jury for
- *                       (ballot, slot) makes its value chosen.  Two values
+ *                       durable) count votes; a majority of the slot's jury
+ *                       for (ballot, slot) makes its value chosen (the jury
+ *                       of a slot: the initial one, changed by each jury
+ *                       change committed at slot i from i + alpha on; votes
+ *                       of non-members never count).  Two values
  *                       chosen for one slot, or two values proposed under one
  *                       (ballot, slot), is a violation.
  *  chosen means chosen  a replica's status.chosen may only cover slots a
@@ -37,6 +40,13 @@
 #include "sim_map.h"
 
 #define SIM_MAX_REPLICAS PH_JURY_MAX
+#define SIM_MAX_JURIES 16
+
+/* The jury that votes from slot `from` on: a bitmask of checker indexes. */
+struct sim_check_jury {
+	ph_slot from;
+	uint64_t mask;
+};
 
 struct sim_check_replica {
 	ph_node_id id;
@@ -57,6 +67,10 @@ struct sim_checker {
 	struct sim_map log;        /* (slot, index) -> transition hash */
 	struct sim_map by_req;     /* (client, seq) -> position + 1 */
 	struct sim_map state_at;   /* (applied) -> applied-state hash */
+	struct sim_map changes;    /* (client, seq) -> jury change: out | in << 32 */
+	struct sim_check_jury jury[SIM_MAX_JURIES]; /* by epoch; jury[0] the initial one */
+	int njury;                 /* jury changes seen committed in the log + 1 */
+	uint32_t alpha;            /* a change chosen at slot i votes from i + alpha */
 	uint8_t *snap;
 	size_t snap_cap;
 	uint64_t committed;        /* COMMITTED transitions in the log */
@@ -70,7 +84,20 @@ struct sim_checker {
 	bool outcomes_only;
 };
 
+/* ids: the initial jury, all replicas at first. Set c->alpha before a jury
+ * change is committed (sim_check_expect_change). */
 void sim_check_init(struct sim_checker *c, const ph_node_id *ids, int n);
+/* A replica that is not in the initial jury (a node a change will add).
+ * Its index, or -1 when SIM_MAX_REPLICAS are known. */
+int sim_check_add_replica(struct sim_checker *c, ph_node_id id);
+/* A jury change submitted as (client, seq): when the log commits it at slot
+ * i, the checker's jury from i + alpha on is the previous one without `out`
+ * (0: none) and with `in` (0: none). Quorums are majorities of each slot's
+ * jury. */
+void sim_check_expect_change(struct sim_checker *c, uint64_t client, uint64_t seq,
+			     ph_node_id out, ph_node_id in);
+/* Jury changes committed in the log so far (the cell's jury epoch). */
+uint32_t sim_check_epoch(const struct sim_checker *c);
 void sim_check_close(struct sim_checker *c);
 /* Index of node id in the jury, or -1. */
 int sim_check_index(const struct sim_checker *c, ph_node_id id);

@@ -27,11 +27,14 @@ enum ev_kind {
 	EV_CLIENT_GO,    /* client starts its next op */
 	EV_CLIENT_TIMEOUT, /* aux = timeout generation */
 	EV_CLIENT_RESEND, /* aux = timeout generation */
+	EV_RECONF,       /* control plane: submit (or retry) jury change aux */
 };
+
+#define SIM_MAX_CHANGES 8
 
 struct reply_msg {
 	uint64_t client, seq;
-	int status, reason;
+	int status, reason, error;
 	ph_node_id hint, node;
 	int n_reads; /* -1: no result, or it did not decode */
 	bool null_result; /* result_len > 0 but result NULL */
@@ -82,7 +85,13 @@ struct sim_world {
 	struct sim_net net;
 	sim_time now;
 	int n, nclients;
+	int n0; /* the initial jury: nodes 1..n0; nodes above join by jury changes */
 	struct replica r[SIM_MAX_REPLICAS];
+	struct {
+		ph_node_id out, in;
+	} change[SIM_MAX_CHANGES]; /* jury changes, in the order they are submitted */
+	int nchanges;
+	uint64_t reconf_seq;
 	struct client c[SIM_MAX_CLIENTS];
 	struct sim_history hist;
 	struct sim_checker chk;
@@ -212,8 +221,8 @@ static void cell_config(struct sim_world *w, struct replica *r, struct ph_cell_c
 	cfg->pkey = pkey;
 	cfg->pkey_len = sizeof(pkey) - 1;
 	cfg->self = r->id;
-	cfg->jury_n = (size_t)w->n;
-	for (int i = 0; i < w->n; i++)
+	cfg->jury_n = (size_t)w->n0;
+	for (int i = 0; i < w->n0; i++)
 		cfg->jury[i] = (ph_node_id)(i + 1);
 	cfg->alpha = w->cfg.alpha;
 	cfg->max_batch = w->cfg.max_batch;
@@ -284,6 +293,7 @@ static void reply_msg_of(const struct ph_reply *rp, struct reply_msg *out)
 	out->seq = rp->seq;
 	out->status = rp->status;
 	out->reason = rp->reason;
+	out->error = rp->error;
 	out->hint = rp->leader_hint;
 	out->n_reads = -1;
 	out->null_result = !rp->result && rp->result_len > 0;
@@ -603,6 +613,13 @@ static void client_reply(struct sim_world *w, struct client *c, const struct rep
 		}
 		client_complete(w, c, SIM_OP_OK);
 		return;
+	case PH_ST_ERROR:
+		if (m->error != PH_EDEPOSED) {
+			client_complete(w, c, SIM_OP_FAIL);
+			return;
+		}
+		/* A deposed replica applied nothing for us: ask another node. */
+		/* fall through */
 	case PH_ST_NOT_LEADER: {
 		/* One resend at a time: duplicated replies must not multiply
 		 * requests. A hint naming the node that refused is no hint. */
@@ -640,6 +657,65 @@ static void client_timeout(struct sim_world *w, struct client *c)
 	c->target = (c->target % (ph_node_id)w->n) + 1;
 	client_send(w, c);
 	push(w, w->now + w->cfg.op_timeout, EV_CLIENT_TIMEOUT, c->actor, 0, c->timeout_gen, NULL, 0);
+}
+
+/* -------------------------------------------------------- jury changes */
+
+/* The control plane's loop for change k: it names the epoch k (changes are
+ * made one after the other), goes to the leader of the moment, and retries
+ * with a new seq until the log has committed k changes. A retry never moves
+ * the cell twice: the engine refuses a change naming an old epoch. */
+static void reconf(struct sim_world *w, int k)
+{
+	uint32_t epoch = sim_check_epoch(&w->chk);
+	if (epoch > (uint32_t)k)
+		return; /* done */
+	sim_time again = 50 * SIM_MS;
+	ph_node_id l = sim_world_leader(w);
+	if (epoch == (uint32_t)k && l) {
+		struct ph_event ev = {.type = PH_EV_RECONFIGURE};
+		ev.reconfigure.client = SIM_RECONF_CLIENT;
+		ev.reconfigure.seq = ++w->reconf_seq;
+		ev.reconfigure.change = (struct ph_jury_change){
+			.op = PH_JURY_REPLACE, .out = w->change[k].out, .in = w->change[k].in,
+			.epoch = epoch};
+		sim_check_expect_change(&w->chk, SIM_RECONF_CLIENT, ev.reconfigure.seq,
+					w->change[k].out, w->change[k].in);
+		if (w->cfg.trace)
+			fprintf(stderr, "  control plane: replace %u by %u (epoch %u) at node %u\n",
+				w->change[k].out, w->change[k].in, epoch, l);
+		step(w, &w->r[l - 1], &ev);
+		again = 300 * SIM_MS;
+	}
+	push(w, w->now + again, EV_RECONF, 0, 0, (uint64_t)k, NULL, 0);
+}
+
+static void init_replica(struct sim_world *w, int i);
+static int start(struct sim_world *w, struct replica *r, bool load);
+
+int sim_world_replace_at(struct sim_world *w, sim_time at, ph_node_id out, ph_node_id *in)
+{
+	if (w->n >= SIM_MAX_REPLICAS || w->nchanges >= SIM_MAX_CHANGES || !replica(w, out))
+		return SIM_EINVAL;
+	int i = w->n;
+	if (sim_check_add_replica(&w->chk, (ph_node_id)(i + 1)) != i)
+		return SIM_EINVAL;
+	w->n++;
+	init_replica(w, i);
+	int rc = start(w, &w->r[i], false);
+	if (rc)
+		return rc;
+	w->change[w->nchanges].out = out;
+	w->change[w->nchanges].in = w->r[i].id;
+	push(w, at > w->now ? at : w->now, EV_RECONF, 0, 0, (uint64_t)w->nchanges, NULL, 0);
+	w->nchanges++;
+	*in = w->r[i].id;
+	return w->chk.violations ? SIM_EVIOLATION : SIM_OK;
+}
+
+uint32_t sim_world_jury_epoch(const struct sim_world *w)
+{
+	return sim_check_epoch(&w->chk);
 }
 
 /* ------------------------------------------------------------- the loop */
@@ -720,6 +796,9 @@ static void handle(struct sim_world *w, struct sim_event *e)
 			client_send(w, c);
 		}
 		break;
+	case EV_RECONF:
+		reconf(w, (int)e->aux);
+		break;
 	}
 }
 
@@ -768,6 +847,26 @@ sim_time sim_world_now(const struct sim_world *w)
 	return w->now;
 }
 
+/* Replica i's disk and clock (node id i + 1), not started. */
+static void init_replica(struct sim_world *w, int i)
+{
+	const struct sim_world_cfg *cfg = &w->cfg;
+	struct sim_disk_cfg dc = cfg->disk;
+	dc.truncate_kind = PH_REC_TRUNCATE;
+	dc.truncate_targets[0] = PH_REC_ACCEPT;
+	dc.truncate_targets[1] = PH_REC_CHOSEN;
+	struct replica *r = &w->r[i];
+	r->id = (ph_node_id)(i + 1);
+	sim_disk_init(&r->disk, &dc);
+	int64_t skew = cfg->clock_skew_ppm
+			       ? (int64_t)sim_rng_below(&w->rng, (uint64_t)(2 * cfg->clock_skew_ppm + 1)) -
+					 cfg->clock_skew_ppm
+			       : 0;
+	/* Local clocks start at different readings: nothing may assume they
+	 * agree. */
+	sim_clock_init(&r->clock, 0, SIM_S * (uint64_t)(i + 1) + sim_rng_below(&w->rng, SIM_MS), skew);
+}
+
 struct sim_world *sim_world_new(const struct sim_world_cfg *cfg)
 {
 	if (cfg->replicas < PH_JURY_MIN || cfg->replicas > PH_JURY_MAX || cfg->clients < 0 ||
@@ -780,6 +879,7 @@ struct sim_world *sim_world_new(const struct sim_world_cfg *cfg)
 		return NULL;
 	w->cfg = *cfg;
 	w->n = cfg->replicas;
+	w->n0 = cfg->replicas;
 	w->nclients = cfg->clients;
 	sim_rng_seed(&w->rng, cfg->seed);
 	sim_queue_init(&w->q);
@@ -790,22 +890,9 @@ struct sim_world *sim_world_new(const struct sim_world_cfg *cfg)
 		ids[i] = (ph_node_id)(i + 1);
 	sim_check_init(&w->chk, ids, w->n);
 	w->chk.outcomes_only = cfg->outcomes_only;
-	struct sim_disk_cfg dc = cfg->disk;
-	dc.truncate_kind = PH_REC_TRUNCATE;
-	dc.truncate_targets[0] = PH_REC_ACCEPT;
-	dc.truncate_targets[1] = PH_REC_CHOSEN;
-	for (int i = 0; i < w->n; i++) {
-		struct replica *r = &w->r[i];
-		r->id = (ph_node_id)(i + 1);
-		sim_disk_init(&r->disk, &dc);
-		int64_t skew = cfg->clock_skew_ppm
-				       ? (int64_t)sim_rng_below(&w->rng, (uint64_t)(2 * cfg->clock_skew_ppm + 1)) -
-						 cfg->clock_skew_ppm
-				       : 0;
-		/* Local clocks start at different readings: nothing may assume
-		 * they agree. */
-		sim_clock_init(&r->clock, 0, SIM_S * (uint64_t)(i + 1) + sim_rng_below(&w->rng, SIM_MS), skew);
-	}
+	w->chk.alpha = cfg->alpha;
+	for (int i = 0; i < w->n; i++)
+		init_replica(w, i);
 	for (int i = 0; i < w->nclients; i++) {
 		struct client *c = &w->c[i];
 		c->actor = SIM_CLIENT_BASE + (uint32_t)i;

@@ -28,6 +28,7 @@
 #define SIM_EVIOLATION (-100)
 #define SIM_CLIENT_BASE 1000u
 #define SIM_MAX_CLIENTS 16
+#define SIM_RECONF_CLIENT 900u /* engine client id of the control plane's jury changes */
 
 /* Pseudo message types for client traffic, so matchers can name it. */
 #define SIM_TYPE_REQUEST 100
@@ -97,6 +98,18 @@ int sim_world_set_disk(struct sim_world *w, ph_node_id node, const struct sim_di
 int sim_world_clock_jump(struct sim_world *w, ph_node_id node, int64_t delta);
 int sim_world_clock_rate(struct sim_world *w, ph_node_id node, int64_t rate_ppm);
 bool sim_world_is_up(const struct sim_world *w, ph_node_id node);
+
+/* Jury changes (docs/protocol.md). Replaces member `out` by a new node:
+ * its replica (next node id, returned in *in) starts now with the cell's
+ * initial jury, as a joining node does; from time `at` on, the control plane
+ * submits PH_EV_RECONFIGURE (REPLACE out by in, naming the epoch) to the
+ * leader and retries until the log commits it. Changes are made in the order
+ * they were asked for, each after the previous one. The checker counts
+ * quorums per slot jury from then on. SIM_EINVAL when out is no node, or
+ * SIM_MAX_REPLICAS / 8 changes are used up. */
+int sim_world_replace_at(struct sim_world *w, sim_time at, ph_node_id out, ph_node_id *in);
+/* Jury changes committed in the log so far. */
+uint32_t sim_world_jury_epoch(const struct sim_world *w);
 
 /* The replica that is leader with the highest ballot, or 0. */
 ph_node_id sim_world_leader(const struct sim_world *w);
