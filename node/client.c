@@ -42,6 +42,16 @@ struct centry {
 	size_t n;           /* 0: unknown */
 	uint32_t leader;    /* last proposer hint, 0 unknown */
 	uint64_t seq;       /* last request seq used for this cell */
+	/* Exactly-once session with this cell: requests go out as (session,
+	 * seq); 0 means the client's own id. A cell creates a session when it
+	 * applies seq 1 and refuses an unknown session's later seqs
+	 * (PH_R_SESSION_EXPIRED), so until seq 1 has had a definite answer the
+	 * session is not known to exist: if that first request ends without
+	 * one, the next request starts a fresh session at seq 1 instead of
+	 * sending a seq the cell would refuse. */
+	uint64_t session;
+	int established;    /* a consistent request of this session was answered */
+	uint64_t eseq;      /* eventual reads' request ids, apart from the session's */
 	uint64_t token;     /* highest applied prefix seen (monotonic reads) */
 	size_t rr;
 };
@@ -504,7 +514,18 @@ int node_client_txn(struct node_client *c, const void *pkey, size_t pkey_len,
 	if (e == NULL)
 		return NODE_ENOMEM;
 	uint64_t deadline = now_ms() + c->total_ms;
-	uint64_t seq = ++e->seq; /* one request id for every retry below */
+	/* Eventual reads bypass the log: they neither use nor create a
+	 * session, so they take ids from a range of their own (unique per
+	 * client, never a session seq). */
+	int logged = cons == NODE_CONSISTENT;
+	if (logged && !e->established && e->seq > 0) {
+		/* the first request of this session got no definite answer */
+		do
+			e->session = rnd(c);
+		while (e->session == 0 || e->session == c->client_id);
+		e->seq = 0;
+	}
+	uint64_t seq = logged ? ++e->seq : (UINT64_C(1) << 62) + ++e->eseq; /* one id for every retry below */
 	int last = NODE_ETIMEDOUT;
 	for (unsigned attempt = 0;; attempt++) {
 		if (attempt > 0) {
@@ -532,7 +553,7 @@ int node_client_txn(struct node_client *c, const void *pkey, size_t pkey_len,
 		struct node_frame f, r;
 		memset(&f, 0, sizeof f);
 		f.type = NODE_REQ_TXN;
-		f.client_id = c->client_id;
+		f.client_id = e->session ? e->session : c->client_id;
 		f.seq = seq;
 		f.consistency = (uint8_t)cons;
 		f.token = cons == NODE_EVENTUAL ? e->token : 0;
@@ -566,8 +587,10 @@ int node_client_txn(struct node_client *c, const void *pkey, size_t pkey_len,
 			out->served_by = n->id;
 			if (r.token > e->token)
 				e->token = r.token;
-			if (cons == NODE_CONSISTENT)
+			if (cons == NODE_CONSISTENT) {
 				e->leader = n->id;
+				e->established = 1;
+			}
 			drop_frame(n, used);
 			return 0;
 		}
