@@ -544,10 +544,34 @@ int rep_history_complete(struct rep_history *h, size_t index, enum rep_outcome o
 	return 0;
 }
 
+int rep__txn_ops_edn(struct rep_buf *b, const struct rep_txn *t, const char *kw,
+		     bool with_reads)
+{
+	static const char *const opk[] = {"r", "w", "d", "incr"};
+	int rc = rep__buf_put(b, "[", 1);
+	for (size_t i = 0; i < t->nops; i++) {
+		const struct rep_txop *o = &t->ops[i];
+		rc |= rep__buf_printf(b, "%s[%s%s ", i ? " " : "", kw, opk[o->kind]);
+		rc |= rep__value_edn(b, &o->key);
+		if (o->kind == REP_TX_READ) {
+			rc |= rep__buf_put(b, " ", 1);
+			if (with_reads && t->reads != NULL)
+				rc |= rep__value_edn(b, &t->reads[i]);
+			else
+				rc |= rep__buf_put(b, "nil", 3);
+		} else if (o->kind != REP_TX_DELETE) {
+			rc |= rep__buf_put(b, " ", 1);
+			rc |= rep__value_edn(b, &o->value);
+		}
+		rc |= rep__buf_put(b, "]", 1);
+	}
+	rc |= rep__buf_put(b, "]", 1);
+	return rc ? REP_ENOMEM : 0;
+}
+
 static int txn_describe(struct rep_buf *b, const struct rep_txn *t, bool with_result)
 {
 	static const char *ck[] = {"exists", "absent", "=", "type", "<", "<=", ">=", ">", "==", "!="};
-	static const char *ok[] = {"r", "w", "d", "incr"};
 	int rc = 0;
 	if (t->nconds) {
 		rc |= rep__buf_put(b, "if [", 4);
@@ -562,24 +586,7 @@ static int txn_describe(struct rep_buf *b, const struct rep_txn *t, bool with_re
 		}
 		rc |= rep__buf_put(b, "] ", 2);
 	}
-	rc |= rep__buf_put(b, "[", 1);
-	for (size_t i = 0; i < t->nops; i++) {
-		const struct rep_txop *o = &t->ops[i];
-		rc |= rep__buf_printf(b, "%s[%s ", i ? " " : "", ok[o->kind]);
-		rc |= rep__value_edn(b, &o->key);
-		if (o->kind == REP_TX_READ) {
-			rc |= rep__buf_put(b, " ", 1);
-			if (with_result && t->reads != NULL)
-				rc |= rep__value_edn(b, &t->reads[i]);
-			else
-				rc |= rep__buf_put(b, "nil", 3);
-		} else if (o->kind != REP_TX_DELETE) {
-			rc |= rep__buf_put(b, " ", 1);
-			rc |= rep__value_edn(b, &o->value);
-		}
-		rc |= rep__buf_put(b, "]", 1);
-	}
-	rc |= rep__buf_put(b, "]", 1);
+	rc |= rep__txn_ops_edn(b, t, "", with_result);
 	if (with_result)
 		rc |= rep__buf_put(b, t->committed ? " committed" : " not-committed",
 				   t->committed ? 10 : 14);

@@ -1002,26 +1002,7 @@ int rep_import_file(const char *path, enum rep_format fmt, struct rep_history *o
 
 static int edn_txn_value(struct rep_buf *b, const struct rep_txn *t, bool with_reads)
 {
-	static const char *const opk[] = {"r", "w", "d", "incr"};
-	int rc = rep__buf_put(b, "[", 1);
-	for (size_t i = 0; i < t->nops; i++) {
-		const struct rep_txop *o = &t->ops[i];
-		rc |= rep__buf_printf(b, "%s[:%s ", i ? " " : "", opk[o->kind]);
-		rc |= rep__value_edn(b, &o->key);
-		if (o->kind == REP_TX_READ) {
-			rc |= rep__buf_put(b, " ", 1);
-			if (with_reads && t->reads != NULL)
-				rc |= rep__value_edn(b, &t->reads[i]);
-			else
-				rc |= rep__buf_put(b, "nil", 3);
-		} else if (o->kind != REP_TX_DELETE) {
-			rc |= rep__buf_put(b, " ", 1);
-			rc |= rep__value_edn(b, &o->value);
-		}
-		rc |= rep__buf_put(b, "]", 1);
-	}
-	rc |= rep__buf_put(b, "]", 1);
-	return rc ? REP_ENOMEM : 0;
+	return rep__txn_ops_edn(b, t, ":", with_reads);
 }
 
 static int edn_conds(struct rep_buf *b, const struct rep_txn *t)

@@ -27,6 +27,12 @@ int rep__txn_copy(struct rep_arena *a, const struct rep_txn *in, struct rep_txn 
 
 /* EDN text of a value appended to b (strings escaped). */
 int rep__value_edn(struct rep_buf *b, const struct rep_value *v);
+/* A transaction's ops as an EDN vector, [[r k v] [w k v] ...]; kw is the
+ * prefix of each op name ("" for descriptions, ":" for Jepsen keywords);
+ * reads carry their values when with_reads. 0 or REP_ENOMEM. */
+struct rep_txn;
+int rep__txn_ops_edn(struct rep_buf *b, const struct rep_txn *t, const char *kw,
+		     bool with_reads);
 /* JSON string literal of bytes appended to b. */
 int rep__json_str(struct rep_buf *b, const uint8_t *p, size_t len);
 /* One op as an EDN-ish line ("p3 cas [1 2] -> ok"), for explanations. */
