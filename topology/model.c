@@ -732,6 +732,26 @@ static int read_host(struct loader *l, const struct ynode *y)
 	return 0;
 }
 
+/* Reads the sequence `seq` (named `what`) child by child with `read`,
+ * refusing the child that would take *count past `max` (TOPO_ELIMIT at its
+ * position). */
+static int read_children(struct loader *l, const struct ynode *seq, const char *what,
+			 const size_t *count, size_t max,
+			 int (*read)(struct loader *, const struct ynode *))
+{
+	int rc = expect(l, seq, Y_SEQ, what);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < seq->n; i++) {
+		if (*count >= max)
+			return topo__diag(l->diag, TOPO_ELIMIT, l->file, seq->kids[i]->pos,
+					  "more than %zu %s", max, what);
+		if ((rc = read(l, seq->kids[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int read_rack(struct loader *l, const struct ynode *y)
 {
 	static const char *const keys[] = { "name", "power", "hosts", NULL };
@@ -767,18 +787,7 @@ static int read_rack(struct loader *l, const struct ynode *y)
 	const struct ynode *hs = get(y, "hosts");
 	if (hs == NULL)
 		return schema(l, y, "rack '%s' has no 'hosts'", name);
-	rc = expect(l, hs, Y_SEQ, "hosts");
-	if (rc != 0)
-		return rc;
-	for (size_t i = 0; i < hs->n; i++) {
-		if (l->b.m->n_hosts >= TOPO__HOSTS_MAX)
-			return topo__diag(l->diag, TOPO_ELIMIT, l->file, hs->kids[i]->pos,
-					  "more than %u hosts", TOPO__HOSTS_MAX);
-		rc = read_host(l, hs->kids[i]);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
+	return read_children(l, hs, "hosts", &l->b.m->n_hosts, TOPO__HOSTS_MAX, read_host);
 }
 
 static int read_row(struct loader *l, const struct ynode *y)
@@ -801,18 +810,7 @@ static int read_row(struct loader *l, const struct ynode *y)
 	const struct ynode *rs = get(y, "racks");
 	if (rs == NULL)
 		return schema(l, y, "row '%s' has no 'racks'", name);
-	rc = expect(l, rs, Y_SEQ, "racks");
-	if (rc != 0)
-		return rc;
-	for (size_t i = 0; i < rs->n; i++) {
-		if (l->b.m->n_racks >= TOPO__RACKS_MAX)
-			return topo__diag(l->diag, TOPO_ELIMIT, l->file, rs->kids[i]->pos,
-					  "more than %u racks", TOPO__RACKS_MAX);
-		rc = read_rack(l, rs->kids[i]);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
+	return read_children(l, rs, "racks", &l->b.m->n_racks, TOPO__RACKS_MAX, read_rack);
 }
 
 static int read_root(struct loader *l, const struct ynode *y)
